@@ -1,0 +1,1 @@
+"""The fruit catalog: a Django app with the course lab's REST contract."""

@@ -1,0 +1,95 @@
+"""Fault injection, so that tests can prove nothing is lost or duplicated.
+
+Three faults, each off by default, set when the server starts (flags of
+``python -m lab serve`` or the LAB_* environment variables) and changeable
+while it runs with ``POST /_lab/faults/`` and a JSON object:
+
+- ``fail_rate``: this fraction of requests is answered ``503`` without being handled;
+- ``delay``: seconds added before each answer;
+- ``drop_rate``: this fraction of successful creations (``201``) is committed,
+  then the connection is closed before the answer is sent ("commit then drop").
+
+``GET /_lab/requests/`` lists every request the service has answered
+(method, path, status, and whether the fault injection touched it), so a test
+can count the POSTs a script made. The ``/_lab/`` paths are never faulted.
+"""
+
+import contextlib
+import json
+import os
+import random
+import socket
+import threading
+import time
+
+from django.http import HttpResponse, JsonResponse
+
+FAULT_NAMES = ("fail_rate", "delay", "drop_rate")
+
+_lock = threading.Lock()
+_random = random.Random(int(os.environ.get("LAB_FAULT_SEED", "0")))
+faults = {name: float(os.environ.get(f"LAB_{name.upper()}", "0") or 0) for name in FAULT_NAMES}
+request_log: list[dict] = []
+
+
+def _chance(rate: float) -> bool:
+    with _lock:
+        return rate > 0 and _random.random() < rate
+
+
+class FaultInjectionMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/_lab/"):
+            return self.get_response(request)
+        entry = {"method": request.method, "path": request.path, "fault": None}
+        if faults["delay"]:
+            time.sleep(faults["delay"])
+        if _chance(faults["fail_rate"]):
+            entry["fault"] = "503"
+            response = HttpResponse(
+                "Service Unavailable (lab fault injection)\n",
+                status=503,
+                content_type="text/plain",
+            )
+        else:
+            response = self.get_response(request)
+            if response.status_code == 201 and _chance(faults["drop_rate"]):
+                entry["fault"] = "drop"
+                _drop_connection(request)
+        entry["status"] = response.status_code
+        with _lock:
+            request_log.append(entry)
+        return response
+
+
+def _drop_connection(request) -> None:
+    """Close the client's connection: the work is done, the answer never arrives."""
+    connection = request.META.get("lab.connection")
+    if connection is None:  # not run by `python -m lab serve`
+        return
+    with contextlib.suppress(OSError):  # the client may have gone already
+        connection.shutdown(socket.SHUT_RDWR)
+
+
+def faults_view(request):
+    if request.method == "POST":
+        try:
+            changes = json.loads(request.body or b"{}")
+            for name, value in changes.items():
+                if name not in FAULT_NAMES:
+                    raise ValueError(f"unknown fault {name!r}")
+                faults[name] = float(value)
+        except (ValueError, TypeError) as error:
+            return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse(faults)
+
+
+def requests_view(request):
+    if request.method == "DELETE":
+        with _lock:
+            request_log.clear()
+    with _lock:
+        return JsonResponse(list(request_log), safe=False)

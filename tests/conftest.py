@@ -1,0 +1,86 @@
+"""Fixtures: the real lab services on free loopback ports, and generated supplier data.
+
+``lab`` is a running catalog service and mail server with a fresh state
+folder; ``start_lab(**options)`` starts one with fault injection or mail
+server options. Scripts are run as a user runs them, in a subprocess, with
+``run_script``.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lab.control import Lab, launch_lab  # noqa: E402
+
+
+@pytest.fixture
+def start_lab(tmp_path_factory):
+    """Factory: start_lab(fail_rate=0.3, smtp_auth="user:pw", ...) -> Lab, stopped afterwards."""
+    labs: list[Lab] = []
+
+    def start(**options) -> Lab:
+        lab = launch_lab(tmp_path_factory.mktemp("lab-state"), **options)
+        labs.append(lab)
+        return lab
+
+    yield start
+    for lab in labs:
+        lab.stop()
+
+
+@pytest.fixture
+def lab(start_lab) -> Lab:
+    """A running lab (catalog service and mail server) with no faults and an empty state."""
+    return start_lab()
+
+
+@pytest.fixture(scope="session")
+def _sample_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("sample-cache")
+
+
+@pytest.fixture
+def make_supplier_data(_sample_cache, tmp_path):
+    """Factory: make_supplier_data(count=3, seed=0) -> fresh folder with images/, descriptions/.
+
+    Generating 3000x2000 TIFFs takes time, so each (count, seed) is generated
+    once per test session and copied for each test.
+    """
+    from lab.sample_data import make_data
+
+    def make(count: int = 3, seed: int = 0, name: str = "supplier-data") -> Path:
+        cached = _sample_cache / f"{count}-{seed}"
+        if not cached.exists():
+            make_data(cached.with_suffix(".tmp"), count=count, seed=seed)
+            cached.with_suffix(".tmp").rename(cached)
+        dest = tmp_path / name
+        shutil.copytree(cached, dest)
+        return dest
+
+    return make
+
+
+@pytest.fixture
+def run_script(tmp_path):
+    """run_script("run.py", "--dry-run", env=lab.env) -> CompletedProcess with text output."""
+
+    def run(script: str, *args: str, env: dict | None = None, timeout: float = 300, **kwargs):
+        return subprocess.run(
+            [sys.executable, str(ROOT / script), *map(str, args)],
+            cwd=tmp_path,
+            env=env if env is not None else dict(os.environ),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            **kwargs,
+        )
+
+    return run
