@@ -18,9 +18,11 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -199,3 +201,197 @@ def describe_response(response: requests.Response) -> str:
     if len(text) > 300:
         text = text[:300] + "..."
     return f"HTTP {response.status_code} {response.reason}: {text}".rstrip(": ")
+
+
+# --- description files -----------------------------------------------------------
+#
+# One fruit per ``descriptions/NNN.txt``, positional as on the course's lab:
+#
+#     Watermelon                  line 1: the name
+#     Weight: 500 lbs             line 2: the weight in pounds
+#     Watermelons are large ...   line 3 and after: the description
+#
+# Everything the catalog would refuse is found here, before anything is sent,
+# and reported as ``FILE:LINE: what is wrong (what to do)``.
+
+# The catalog's limits (its Django model), in characters.
+NAME_MAX_LENGTH = 100
+DESCRIPTION_MAX_LENGTH = 5000
+IMAGE_NAME_MAX_LENGTH = 100
+# The largest weight every database's integer column holds.
+WEIGHT_MAX = 2**31 - 1
+WEIGHT_EXAMPLE = "write it like '500 lbs'"
+
+_WEIGHT_LABEL = re.compile(r"^weight\s*:?\s*", re.IGNORECASE)
+# [0-9], not \d: \d also takes Arabic or Devanagari digits.
+_WEIGHT = re.compile(r"(-?)\s*([0-9]+)\s*(?:lbs?|pounds?)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Description:
+    """One fruit read from a description file, as the catalog stores it."""
+
+    path: Path
+    name: str
+    weight: int  # pounds
+    description: str
+    image_name: str  # the file's stem + ".jpeg": 001.txt -> 001.jpeg
+
+    def as_json(self) -> dict:
+        """The JSON object POSTed to ``/fruits/``."""
+        return {
+            "name": self.name,
+            "weight": self.weight,
+            "description": self.description,
+            "image_name": self.image_name,
+        }
+
+
+class DescriptionError(ValueError):
+    """A description file the catalog would refuse: ``PATH:LINE: message``."""
+
+    def __init__(self, path: Path, line: int | None, message: str) -> None:
+        self.path = Path(path)
+        self.line = line  # None when the problem is the whole file
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.message}"
+
+
+def parse_weight(text: str) -> int:
+    """``500 lbs``, ``500lbs``, ``500 lb``, ``Weight: 500 lbs``, ``500`` -> 500 (pounds).
+
+    Anything but a whole number of pounds is refused with a ValueError saying
+    why: a weight is never guessed or rounded.
+    """
+    shown = _shorten(text.strip())
+    value = _WEIGHT_LABEL.sub("", text.strip(), count=1)
+    if not value:
+        raise ValueError(f"the weight is missing ({WEIGHT_EXAMPLE})")
+    match = _WEIGHT.fullmatch(value)
+    if match is None:
+        raise ValueError(f"weight {shown!r} is not a whole number of pounds ({WEIGHT_EXAMPLE})")
+    if match[1]:
+        raise ValueError(f"weight {shown!r} is negative ({WEIGHT_EXAMPLE})")
+    weight = int(match[2])
+    if weight > WEIGHT_MAX:
+        raise ValueError(f"weight {shown!r} is too large (at most {WEIGHT_MAX} lbs)")
+    return weight
+
+
+def read_description(path: Path) -> Description:
+    """Read one description file; DescriptionError (file and line) if the catalog would refuse it.
+
+    Line 1 is the name and line 2 the weight, exactly: a blank line before the
+    name is an error, not skipped, since a shifted file may be a broken one.
+    The description lines are joined by single spaces; blank lines and the
+    spaces around each line are dropped. UTF-8 (with or without BOM) is
+    expected; Windows-1252 is accepted too; CRLF or CR line ends work.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DescriptionError(path, None, f"cannot read the file ({error.strerror})") from None
+    lines = [line.strip() for line in _split_lines(_decode(path, data))]
+    if not any(lines):
+        raise DescriptionError(
+            path, None, "the file is empty (write the name on line 1, the weight on line 2)"
+        )
+    name = lines[0]
+    if not name:
+        raise DescriptionError(
+            path, 1, "line 1 is blank: the name must be on line 1 (remove the blank lines above it)"
+        )
+    if len(name) > NAME_MAX_LENGTH:
+        raise DescriptionError(
+            path,
+            1,
+            f"the name is {len(name)} characters long; the catalog takes at most "
+            f"{NAME_MAX_LENGTH} (shorten it)",
+        )
+    try:
+        weight = parse_weight(lines[1] if len(lines) > 1 else "")
+    except ValueError as error:
+        raise DescriptionError(path, 2, str(error)) from None
+    description = " ".join(line for line in lines[2:] if line)
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise DescriptionError(
+            path,
+            3,
+            f"the description is {len(description)} characters long; the catalog takes at most "
+            f"{DESCRIPTION_MAX_LENGTH} (shorten it)",
+        )
+    image_name = path.stem + ".jpeg"
+    if len(image_name) > IMAGE_NAME_MAX_LENGTH:
+        raise DescriptionError(
+            path,
+            None,
+            f"the image name {image_name!r} is longer than the catalog's "
+            f"{IMAGE_NAME_MAX_LENGTH} characters (give the file a shorter name)",
+        )
+    return Description(path, name, weight, description, image_name)
+
+
+def read_descriptions(folder: Path) -> tuple[list[Description], list[DescriptionError]]:
+    """Every ``*.txt`` file of ``folder`` (sorted by name): the good ones, and the errors.
+
+    The suffix may be in capitals (``001.TXT``); hidden files (an editor's
+    ``.001.txt.swp`` or ``.#001.txt``) are left alone. UsageError if
+    ``folder`` is not a folder.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder of description files")
+    paths = sorted(
+        path
+        for path in folder.iterdir()
+        if path.suffix.lower() == ".txt" and not path.name.startswith(".") and path.is_file()
+    )
+    descriptions, errors = [], []
+    for path in paths:
+        try:
+            descriptions.append(read_description(path))
+        except DescriptionError as error:
+            errors.append(error)
+    return descriptions, errors
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 text (a BOM is dropped), else Windows-1252 text, else a DescriptionError.
+
+    Strict decoding both ways: never a replacement character in the catalog.
+    """
+    if b"\x00" in data:
+        # UTF-16 (Notepad's "Unicode") or a binary file: every other byte would be garbage.
+        raise DescriptionError(
+            path, None, "is not a text file (it has NUL bytes; UTF-16?): save it as UTF-8 text"
+        )
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad = error.start
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise DescriptionError(
+            path,
+            data.count(b"\n", 0, bad) + 1,
+            f"byte 0x{data[bad]:02x} is neither UTF-8 nor Windows-1252 text (save the file as "
+            "UTF-8)",
+        ) from None
+    log.debug("%s: not UTF-8, read as Windows-1252", path)
+    return text
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines as an editor counts them: LF, CRLF or CR ends (not str.splitlines's extra ones)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _shorten(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."

@@ -4,15 +4,15 @@
     >>> from lab.sample_data import make_data
     >>> fruits = make_data(Path("/tmp/supplier-data"), count=3, seed=0)
     >>> [(f.stem, f.name, f.weight) for f in fruits]
-    [('001', 'Lemon', 300), ('002', 'Açaí', 100), ('003', 'Cherry', 180)]
+    [('001', 'Watermelon', 500), ('002', 'Açaí', 100), ('003', 'Lime', 210)]
 
 This writes ``images/001.tif`` .. ``images/003.tif`` (3000x2000 RGBA TIFF,
 LZW-compressed, 2 to 4 MB each, a transparent black margin) and
 ``descriptions/001.txt`` .. ``descriptions/003.txt`` (UTF-8):
 
-    Lemon
-    Weight: 300 lbs
-    The lemon is a small evergreen tree ... it’s prized ...
+    Watermelon
+    Weight: 500 lbs
+    Watermelons are large vine fruits ... so it’s refreshing in summer.
 
 The descriptions vary the way real supplier files do: the weight line is
 ``300 lbs`` or ``Weight: 300 lbs``, some lines end with spaces, some files
@@ -263,14 +263,13 @@ def make_data(dest: Path, count: int = 10, seed: int = 0) -> list[SampleFruit]:
     # Each text variation occurs in one file out of three (two out of three
     # for typographic apostrophes), shifted by a seed-chosen offset.
     offsets = [rng.randrange(3) for _ in range(5)]
-    digits = max(3, len(str(count)))
 
     written = []
     for index in range(count):
         fruit = order[index % len(order)]
         lap = index // len(order)
         weight = fruit.weight if lap == 0 else fruit.weight + rng.randint(-5, 5) * 10
-        stem = f"{index + 1:0{digits}d}"
+        stem = file_stem(index + 1, count)
         flags = [(index + offset) % 3 == 0 for offset in offsets]
         labelled, trailing, no_final_newline, ascii_quotes, wrapped = flags
 
@@ -290,6 +289,11 @@ def make_data(dest: Path, count: int = 10, seed: int = 0) -> list[SampleFruit]:
             SampleFruit(stem, fruit.name, weight, description, image_path, description_path)
         )
     return written
+
+
+def file_stem(number: int, count: int) -> str:
+    """The file name without extension: 3 digits, more when count > 999."""
+    return f"{number:0{max(3, len(str(count)))}d}"
 
 
 def _fruit_order(rng: random.Random) -> list[Fruit]:
@@ -369,12 +373,12 @@ def _shade(colour: Colour, factor: float) -> Colour:
 
 def _draw_fruit(draw: ImageDraw.ImageDraw, shape: str, colour: Colour, rng: random.Random) -> None:
     """Draw a simple fruit of the given shape around the centre of the picture."""
-    cx, cy = WIDTH // 2 + rng.randint(-150, 150), 820 + rng.randint(-40, 40)
+    cx, cy = WIDTH // 2 + rng.randint(-150, 150), 860 + rng.randint(-40, 40)
     outline = _shade(colour, 0.6)
     leaf = (60, 140, 50)
     stem = (100, 70, 40)
     if shape in ("round", "oval"):
-        rx, ry = (520, 520) if shape == "round" else (620, 460)
+        rx, ry = (500, 500) if shape == "round" else (600, 440)
         draw.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=colour, outline=outline, width=18)
         draw.ellipse(
             (cx - rx // 2, cy - ry // 2, cx - rx // 5, cy - ry // 5), fill=_shade(colour, 1.3)
@@ -382,29 +386,29 @@ def _draw_fruit(draw: ImageDraw.ImageDraw, shape: str, colour: Colour, rng: rand
         draw.line((cx, cy - ry + 20, cx + 40, cy - ry - 160), fill=stem, width=34)
         draw.ellipse((cx + 50, cy - ry - 170, cx + 330, cy - ry - 60), fill=leaf)
     elif shape == "cluster":
-        radius = 120
+        radius = 110
         for row in range(5):
             for col in range(5 - row):
                 x = cx + (col - (4 - row) / 2) * 2 * radius
-                y = cy - 380 + row * 1.8 * radius
+                y = cy - 300 + row * 1.8 * radius
                 box = (x - radius, y - radius, x + radius, y + radius)
                 draw.ellipse(box, fill=colour, outline=outline, width=10)
                 draw.ellipse((x - 60, y - 60, x - 20, y - 20), fill=_shade(colour, 1.4))
-        draw.line((cx, cy - 520, cx + 30, cy - 700), fill=stem, width=30)
-        draw.ellipse((cx + 40, cy - 700, cx + 300, cy - 600), fill=leaf)
+        draw.line((cx, cy - 400, cx + 30, cy - 580), fill=stem, width=30)
+        draw.ellipse((cx + 40, cy - 580, cx + 300, cy - 480), fill=leaf)
     elif shape == "crescent":
         box = (cx - 700, cy - 900, cx + 700, cy + 500)
         draw.arc(box, start=20, end=160, fill=colour, width=300)
         draw.arc(box, start=20, end=160, fill=outline, width=16)
         draw.ellipse((cx + 560, cy + 150, cx + 640, cy + 230), fill=stem)
     elif shape == "slice":
-        box = (cx - 750, cy - 650, cx + 750, cy + 850)
+        box = (cx - 750, cy - 900, cx + 750, cy + 600)
         draw.pieslice(box, start=0, end=180, fill=(60, 140, 60))
         inner = (box[0] + 70, box[1] + 70, box[2] - 70, box[3] - 70)
         draw.pieslice(inner, start=0, end=180, fill=colour)
         for _ in range(25):
-            x, y = cx + rng.randint(-500, 500), cy + 100 + rng.randint(50, 450)
-            if (x - cx) ** 2 / 560**2 + (y - cy - 100) ** 2 / 560**2 < 1:
+            x, y = cx + rng.randint(-500, 500), cy - 150 + rng.randint(50, 450)
+            if (x - cx) ** 2 + (y - cy + 150) ** 2 < 560**2:
                 draw.ellipse((x - 18, y - 30, x + 18, y + 30), fill=(20, 20, 20))
     elif shape == "cone":
         top, bottom = cy - 400, cy + 550
@@ -416,6 +420,8 @@ def _draw_fruit(draw: ImageDraw.ImageDraw, shape: str, colour: Colour, rng: rand
             if abs(x - cx) < 440 - (y - top) * 0.35:
                 draw.ellipse((x - 14, y - 20, x + 14, y + 20), fill=(250, 220, 90))
         for dx in (-300, -100, 100, 300):
-            draw.polygon([(cx, top + 20), (cx + dx - 90, top - 170), (cx + dx + 90, top - 130)], fill=leaf)
+            draw.polygon(
+                [(cx, top + 20), (cx + dx - 90, top - 170), (cx + dx + 90, top - 130)], fill=leaf
+            )
     else:
         raise ValueError(f"unknown fruit shape {shape!r}")

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Post the supplier's fruit descriptions to the catalog web service.
+
+Each .txt file of $SUPPLIER_DATA/descriptions (line 1 the name, line 2 the
+weight, then the description) becomes one fruit, sent as JSON to
+$CATALOG_URL/fruits/ with the image name 001.jpeg for 001.txt. Fruits already
+in the catalog (same name and image name) are not sent again: run it as often
+as you like, each fruit is in the catalog once. Bad files are reported with
+their line and skipped; the others are sent.
+
+    $ ./run.py
+    WARNING-LINE
+    SUMMARY-LINE
+
+    $ ./run.py --dry-run ~/supplier-data/descriptions
+    DRY-RUN-OUTPUT
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from supplier_data import (
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    EXIT_USAGE,
+    HTTP_TIMEOUT,
+    Description,
+    UsageError,
+    catalog_session,
+    catalog_url,
+    describe_http_error,
+    describe_response,
+    endpoint,
+    finish,
+    log,
+    make_parser,
+    progress,
+    read_descriptions,
+    setup_logging,
+    supplier_data_dir,
+)
+
+
+class CatalogUnreachable(Exception):
+    """The catalog could not be read: nothing can be checked, so nothing more is sent."""
+
+
+def parse_args(argv: list[str] | None = None):
+    parser = make_parser(__doc__)
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        default=supplier_data_dir() / "descriptions",
+        help="folder of the .txt description files ($SUPPLIER_DATA/descriptions)",
+    )
+    parser.add_argument(
+        "--url", default=catalog_url(), help="base URL of the catalog web service ($CATALOG_URL)"
+    )
+    return parser.parse_args(argv)
+
+
+def check_url(url: str) -> str:
+    """The URL if it can be used (http or https, with a host); UsageError if not."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as error:
+        raise UsageError(f"catalog URL {url!r} is not usable ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"catalog URL {url!r} is not usable (write it like http://localhost)")
+    return url
+
+
+def key(fruit: Description) -> tuple[str, str]:
+    """What makes a fruit already in the catalog: the same name and image name."""
+    return fruit.name, fruit.image_name
+
+
+def fetch_catalog(session: requests.Session, fruits_url: str) -> set[tuple[str, str]]:
+    """(name, image_name) of every fruit in the catalog; CatalogUnreachable if it cannot tell."""
+    try:
+        response = session.get(fruits_url, timeout=HTTP_TIMEOUT)
+    except requests.RequestException as error:
+        raise CatalogUnreachable(
+            f"cannot reach the catalog at {fruits_url}: {describe_http_error(error)}; "
+            "is it running?"
+        ) from None
+    if response.status_code != 200:
+        raise CatalogUnreachable(
+            f"cannot read the catalog at {fruits_url}: {describe_response(response)}; "
+            "is the URL right?"
+        )
+    try:
+        return {(row["name"], row["image_name"]) for row in response.json()}
+    except (ValueError, TypeError, KeyError):
+        raise CatalogUnreachable(
+            f"{fruits_url} did not answer with a list of fruits; is the URL right?"
+        ) from None
+
+
+def post_fruit(session: requests.Session, fruits_url: str, fruit: Description) -> str | None:
+    """Create the fruit in the catalog exactly once: None when done, else what went wrong.
+
+    A 503 was not handled and the session retries it. A POST that got no
+    answer may have been done anyway ("commit then drop"), so the catalog is
+    read before sending it once more.
+    """
+    problem = ""
+    for _attempt in range(2):
+        try:
+            response = session.post(fruits_url, json=fruit.as_json(), timeout=HTTP_TIMEOUT)
+        except requests.RequestException as error:
+            problem = describe_http_error(error)
+            log.debug("%s: no answer (%s); looking at the catalog", fruit.path, problem)
+            if key(fruit) in fetch_catalog(session, fruits_url):
+                return None
+            continue
+        if response.status_code == 201:
+            return None
+        return describe_response(response)
+    return f"no answer twice ({problem}) and it is not in the catalog; run again later"
+
+
+def warn_missing_images(fruits: list[Description], images: Path) -> None:
+    """A warning for each fruit whose picture is not in the images folder (sent anyway)."""
+    if not fruits:
+        return
+    if not images.is_dir():
+        log.warning("%s: no such folder; image names are not checked", images)
+        return
+    for fruit in fruits:
+        if not (images / fruit.image_name).is_file():
+            log.warning(
+                "%s: image %s is not in %s (convert it with changeImage.py)",
+                fruit.path,
+                fruit.image_name,
+                images,
+            )
+
+
+def upload(session: requests.Session, fruits_url: str, fruits: list[Description]) -> int:
+    """POST each fruit; return how many failed (the rest are done)."""
+    failed = 0
+    for index, fruit in enumerate(progress(fruits, len(fruits), "fruit")):
+        try:
+            problem = post_fruit(session, fruits_url, fruit)
+        except CatalogUnreachable as error:
+            log.error("%s", error)
+            return failed + len(fruits) - index
+        if problem:
+            log.error("%s: not uploaded: %s", fruit.path, problem)
+            failed += 1
+        else:
+            log.debug("%s: uploaded %s", fruit.path, fruit.name)
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging(args)
+    if not args.verbose:
+        # urllib3 logs each connection retry as a warning: one line per failure is enough.
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
+    try:
+        fruits_url = endpoint(check_url(args.url), "fruits")
+        fruits, errors = read_descriptions(args.folder)
+    except UsageError as error:
+        log.error("%s", error)
+        return EXIT_USAGE
+    for error in errors:
+        log.error("%s", error)
+
+    session = catalog_session()
+    try:
+        present = fetch_catalog(session, fruits_url)
+    except CatalogUnreachable as error:
+        if not args.dry_run:
+            log.error("%s", error)
+            return EXIT_SOME_FAILED
+        log.warning("%s (showing every fruit)", error)
+        present = set()
+    todo = [fruit for fruit in fruits if key(fruit) not in present]
+    skipped = len(fruits) - len(todo)
+    warn_missing_images(todo, args.folder.parent / "images")
+
+    if args.dry_run:
+        for fruit in todo:
+            print(json.dumps(fruit.as_json(), ensure_ascii=False))
+        log.info(
+            "dry run: %d fruits to send, %d skipped, %d failed", len(todo), skipped, len(errors)
+        )
+        return EXIT_SOME_FAILED if errors else EXIT_OK
+
+    failed = upload(session, fruits_url, todo)
+    return finish(len(todo) - failed, skipped, failed + len(errors), "fruits")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
