@@ -28,7 +28,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	for bench in benchmarks/bench_*.py; do $(PY) $$bench || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache demo-*

@@ -81,6 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="list the messages the mail server received",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    commands.add_parser("demo", help="run the whole chain against a local lab (make demo)")
     mail_list.add_argument("--state", type=Path, default=Path("lab-state"), help="state folder")
     return parser.parse_args(argv)
 
@@ -196,6 +197,10 @@ def arrival_order(key: str) -> tuple[int, int, str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.command == "demo":
+        from lab.demo import main as demo
+
+        return demo()
     return {"serve": serve, "make-data": make_data, "mail": list_mail}[args.command](args)
 
 
