@@ -2,22 +2,31 @@
 """Post the supplier's fruit descriptions to the catalog web service.
 
 Each .txt file of $SUPPLIER_DATA/descriptions (line 1 the name, line 2 the
-weight, then the description) becomes one fruit, sent as JSON to
-$CATALOG_URL/fruits/ with the image name 001.jpeg for 001.txt. Fruits already
-in the catalog (same name and image name) are not sent again: run it as often
-as you like, each fruit is in the catalog once. Bad files are reported with
-their line and skipped; the others are sent.
+weight, then the description) becomes one fruit, POSTed as JSON to
+$CATALOG_URL/fruits/, with the image name 001.jpeg for 001.txt. Fruits already
+in the catalog (same name and image name) are not sent again, so it is safe to
+run it again after a failure: each fruit ends up in the catalog once. A bad
+file is reported with its line and skipped; the others are sent.
 
-    $ ./run.py
-    WARNING-LINE
-    SUMMARY-LINE
-
-    $ ./run.py --dry-run ~/supplier-data/descriptions
-    DRY-RUN-OUTPUT
+$ export SUPPLIER_DATA=new CATALOG_URL=http://localhost
+$ ./run.py --dry-run --quiet | cut -c1-60
+new/descriptions/005.txt:2: weight 'heavy' is not a whole number of pounds (write it like '500 lbs')
+{"name": "Watermelon", "weight": 500, "description": "Waterm
+{"name": "Açaí", "weight": 100, "description": "The açaí p
+{"name": "Lime", "weight": 210, "description": "Limes are sm
+{"name": "Pomegranate", "weight": 120, "description": "The p
+$ ./run.py
+new/descriptions/005.txt:2: weight 'heavy' is not a whole number of pounds (write it like '500 lbs')
+new/descriptions/004.txt: image 004.jpeg is not in new/images (convert it with changeImage.py)
+4 fruits done, 0 skipped, 1 failed
+$ ./run.py
+new/descriptions/005.txt:2: weight 'heavy' is not a whole number of pounds (write it like '500 lbs')
+0 fruits done, 4 skipped, 1 failed
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import sys
@@ -52,7 +61,7 @@ class CatalogUnreachable(Exception):
     """The catalog could not be read: nothing can be checked, so nothing more is sent."""
 
 
-def parse_args(argv: list[str] | None = None):
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = make_parser(__doc__)
     parser.add_argument(
         "folder",

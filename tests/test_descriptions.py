@@ -1,0 +1,224 @@
+"""The description-file reader of supplier_data: what a supplier writes, what the catalog gets."""
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from lab.sample_data import SampleFruit, make_data
+from supplier_data import (
+    Description,
+    DescriptionError,
+    UsageError,
+    parse_weight,
+    read_description,
+    read_descriptions,
+)
+
+WATERMELON = "Watermelons are large vine fruits with a hard green rind."
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
+def error_of(path: Path) -> DescriptionError:
+    with pytest.raises(DescriptionError) as caught:
+        read_description(path)
+    return caught.value
+
+
+# --- weights -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["500 lbs", "500lbs", "500 lb", "Weight: 500 lbs", "weight:500 LBS", "500", "  500 lbs  "],
+)
+def test_weight_forms(text: str) -> None:
+    assert parse_weight(text) == 500
+
+
+def test_weight_zero_is_a_weight() -> None:
+    assert parse_weight("0 lbs") == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("heavy", "weight 'heavy' is not a whole number of pounds (write it like '500 lbs')"),
+        ("-5 lbs", "weight '-5 lbs' is negative (write it like '500 lbs')"),
+        ("12.5 lbs", "weight '12.5 lbs' is not a whole number of pounds"),
+        ("", "the weight is missing (write it like '500 lbs')"),
+        ("Weight:", "the weight is missing"),
+        ("5 kg", "weight '5 kg' is not a whole number of pounds"),
+        ("1,000 lbs", "is not a whole number of pounds"),
+        ("99999999999 lbs", "is too large"),
+    ],
+)
+def test_bad_weights_are_refused_not_rounded(text: str, reason: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_weight(text)
+    assert reason in str(caught.value)
+
+
+# --- one file ------------------------------------------------------------------
+
+
+def test_reads_the_three_parts(tmp_path: Path) -> None:
+    path = write(tmp_path, "010.txt", f"Watermelon\n500 lbs\n{WATERMELON}\n")
+    fruit = read_description(path)
+    assert fruit == Description(path, "Watermelon", 500, WATERMELON, "010.jpeg")
+    assert fruit.as_json() == {
+        "name": "Watermelon",
+        "weight": 500,
+        "description": WATERMELON,
+        "image_name": "010.jpeg",
+    }
+
+
+def test_description_lines_are_joined_with_single_spaces(tmp_path: Path) -> None:
+    path = write(tmp_path, "001.txt", "Lime\n210 lbs\n  First line.  \n\nSecond   line. \n\n\n")
+    assert read_description(path).description == "First line. Second   line."
+
+
+def test_no_description_is_allowed(tmp_path: Path) -> None:
+    assert read_description(write(tmp_path, "001.txt", "Lime\n210 lbs\n")).description == ""
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xef\xbb\xbfLime\n210 lbs\nGreen.\n",  # UTF-8 BOM (Windows Notepad)
+        b"Lime\r\n210 lbs\r\nGreen.\r\n",  # CRLF
+        b"Lime\r210 lbs\rGreen.\r",  # CR only (old Mac)
+        b"Lime   \n210 lbs \t\nGreen.   \n  \n\n",  # trailing spaces and blank lines
+        b"Lime\n210 lbs\nGreen.",  # no final newline
+    ],
+)
+def test_file_habits_do_not_matter(tmp_path: Path, content: bytes) -> None:
+    fruit = read_description(write(tmp_path, "001.txt", content))
+    assert (fruit.name, fruit.weight, fruit.description) == ("Lime", 210, "Green.")
+
+
+def test_non_ascii_utf8(tmp_path: Path) -> None:
+    path = write(tmp_path, "002.txt", "Açaí\n100 lbs\nIt’s a palm berry.\n")
+    fruit = read_description(path)
+    assert (fruit.name, fruit.description) == ("Açaí", "It’s a palm berry.")
+
+
+def test_windows_1252_is_read_and_said_at_debug_level(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(tmp_path, "003.txt", b"Caf\xe9 cherry\n5 lbs\nIt\x92s from the caf\xe9.\n")
+    with caplog.at_level(logging.DEBUG, logger="fruit-store"):
+        fruit = read_description(path)
+    assert (fruit.name, fruit.description) == ("Café cherry", "It’s from the café.")
+    assert "\ufffd" not in fruit.name + fruit.description
+    assert any("Windows-1252" in r.message and r.levelno == logging.DEBUG for r in caplog.records)
+
+
+def test_bytes_that_are_no_text_are_an_error_with_their_line(tmp_path: Path) -> None:
+    # 0x81 is neither UTF-8 (alone) nor defined in Windows-1252.
+    error = error_of(write(tmp_path, "004.txt", b"Lime\n210 lbs\nGreen \x81 fruit.\n"))
+    assert error.line == 3
+    assert "0x81" in error.message and "UTF-8" in error.message
+
+
+def test_utf16_file_is_an_error(tmp_path: Path) -> None:
+    error = error_of(write(tmp_path, "005.txt", "Lime\n210 lbs\n".encode("utf-16")))
+    assert "UTF-16" in error.message and "save it as UTF-8" in error.message
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        ("Kiwi\nheavy\nFuzzy.\n", 2, "weight 'heavy' is not a whole number of pounds"),
+        ("Kiwi\n-5 lbs\nFuzzy.\n", 2, "weight '-5 lbs' is negative"),
+        ("Kiwi\n12.5 lbs\nFuzzy.\n", 2, "weight '12.5 lbs' is not a whole number"),
+        ("Kiwi\n\nFuzzy.\n", 2, "the weight is missing"),
+        ("Kiwi\n", 2, "the weight is missing"),
+        ("Kiwi", 2, "the weight is missing"),
+        ("\nKiwi\n250 lbs\nFuzzy.\n", 1, "line 1 is blank: the name must be on line 1"),
+        ("  \r\nKiwi\r\n250 lbs\r\n", 1, "line 1 is blank"),
+        ("K" * 101 + "\n250 lbs\nFuzzy.\n", 1, "the name is 101 characters long"),
+        ("Kiwi\n250 lbs\n" + "x" * 5001 + "\n", 3, "the description is 5001 characters long"),
+        ("Kiwi\n250 lbs\n" + "x" * 3000 + "\n" + "y" * 2000 + "\n", 3, "the description is 5001"),
+    ],
+)
+def test_what_the_catalog_refuses_is_an_error_with_its_line(
+    tmp_path: Path, content: str, line: int, message: str
+) -> None:
+    path = write(tmp_path, "003.txt", content)
+    error = error_of(path)
+    assert (error.path, error.line) == (path, line)
+    assert message in error.message
+    assert str(error).startswith(f"{path}:{line}: {message}")
+
+
+def test_limits_themselves_are_accepted(tmp_path: Path) -> None:
+    path = write(tmp_path, "001.txt", "N" * 100 + "\n1 lbs\n" + "d" * 5000 + "\n")
+    fruit = read_description(path)
+    assert (len(fruit.name), len(fruit.description)) == (100, 5000)
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \r\n", b"\xef\xbb\xbf"])
+def test_empty_file_is_an_error(tmp_path: Path, content: bytes) -> None:
+    path = write(tmp_path, "009.txt", content)
+    error = error_of(path)
+    assert error.line is None
+    assert str(error) == f"{path}: {error.message}"
+    assert "the file is empty" in error.message
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_error_message_names_the_file_as_given(in_tmp: Path) -> None:
+    (in_tmp / "descriptions").mkdir()
+    write(in_tmp / "descriptions", "003.txt", "Kiwi\nheavy\nFuzzy.\n")
+    assert str(error_of(Path("descriptions/003.txt"))) == (
+        "descriptions/003.txt:2: weight 'heavy' is not a whole number of pounds "
+        "(write it like '500 lbs')"
+    )
+    assert isinstance(error_of(Path("descriptions/003.txt")), ValueError)
+
+
+# --- a folder --------------------------------------------------------------------
+
+
+def test_folder_good_and_bad_sorted(tmp_path: Path) -> None:
+    write(tmp_path, "002.txt", "Lime\n210 lbs\nGreen.\n")
+    write(tmp_path, "001.txt", "Kiwi\nheavy\n")
+    write(tmp_path, "003.TXT", "Plum\n150\nPurple.\n")
+    write(tmp_path, ".004.txt", "editor's hidden copy")
+    write(tmp_path, "005.jpeg", b"\xff\xd8 not a description")
+    (tmp_path / "006.txt").mkdir()
+    fruits, errors = read_descriptions(tmp_path)
+    assert [(f.name, f.image_name) for f in fruits] == [("Lime", "002.jpeg"), ("Plum", "003.jpeg")]
+    assert [(e.path.name, e.line) for e in errors] == [("001.txt", 2)]
+
+
+def test_folder_that_is_not_there_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such folder"):
+        read_descriptions(tmp_path / "missing")
+
+
+def test_empty_folder(tmp_path: Path) -> None:
+    assert read_descriptions(tmp_path) == ([], [])
+
+
+def test_generated_sample_data_reads_as_generated(tmp_path: Path) -> None:
+    # Three files cover every variation of the generator (see lab/sample_data.py).
+    samples: list[SampleFruit] = make_data(tmp_path, count=3, seed=0)
+    fruits, errors = read_descriptions(tmp_path / "descriptions")
+    assert errors == []
+    assert [(f.path, f.name, f.weight, f.description, f.image_name) for f in fruits] == [
+        (s.description_path, s.name, s.weight, s.description, f"{s.stem}.jpeg") for s in samples
+    ]
+    assert "Açaí" in [f.name for f in fruits]
