@@ -94,9 +94,12 @@ def generate_email(
     when unknown) and it is named by its base name, as the course's ``emails.py`` does.
     """
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = recipient
-    message["Subject"] = subject
+    try:
+        message["From"] = sender
+        message["To"] = recipient
+        message["Subject"] = subject
+    except ValueError as error:  # a line break in a header: it would forge others
+        raise MailConfigError(f"cannot use that sender, recipient or subject: {error}") from None
     message["Date"] = email.utils.formatdate(localtime=True)
     # The sender's domain, not socket.getfqdn(), which may wait for a slow DNS.
     message["Message-ID"] = email.utils.make_msgid(domain=_domain_of(sender))
@@ -236,7 +239,7 @@ def send_email(message: EmailMessage, settings: SmtpSettings | None = None) -> N
     if refused:  # some recipients took it, these did not
         raise MailError(
             f"the mail server {settings.address} refused {_recipients(refused)}: "
-            "the others got the message; check MAIL_TO / --to"
+            "the others got it; check MAIL_TO / --to"
         )
 
 
@@ -274,12 +277,12 @@ def _explained(settings: SmtpSettings) -> Iterator[None]:
             "check SMTP_USER and SMTP_PASSWORD"
         ) from None
     except smtplib.SMTPNotSupportedError as error:
-        hint = (
-            "set SMTP_SECURITY=ssl or none"
-            if "STARTTLS" in str(error)
-            else "unset SMTP_USER, or set SMTP_SECURITY=starttls"
-        )
-        raise MailError(f"{where}: {str(error).rstrip('.')} ({hint})") from None
+        hint = ""
+        if "STARTTLS" in str(error):
+            hint = " (set SMTP_SECURITY=ssl, or none)"
+        elif "AUTH" in str(error):
+            hint = " (unset SMTP_USER, or set SMTP_SECURITY=starttls)"
+        raise MailError(f"{where}: {str(error).rstrip('.')}{hint}") from None
     except smtplib.SMTPRecipientsRefused as error:
         raise MailError(
             f"{where} refused {_recipients(error.recipients)}: check MAIL_TO / --to"
@@ -290,6 +293,8 @@ def _explained(settings: SmtpSettings) -> Iterator[None]:
             "check MAIL_FROM / --from"
         ) from None
     except smtplib.SMTPServerDisconnected as error:
+        if "timed out" in str(error):  # smtplib's wording for a socket timeout while reading
+            raise MailError(_no_answer(settings)) from None
         raise MailError(
             f"{where} closed the connection ({error or 'no reason given'}): is it an SMTP "
             "server, and is SMTP_SECURITY right for that port?"
@@ -309,9 +314,7 @@ def _explained(settings: SmtpSettings) -> Iterator[None]:
             "(ssl is usually port 465, starttls port 587 or 25)"
         ) from None
     except TimeoutError:
-        raise MailError(
-            f"{where} did not answer within {settings.timeout:g} s: is SMTP_HOST/SMTP_PORT right?"
-        ) from None
+        raise MailError(_no_answer(settings)) from None
     except socket.gaierror as error:
         raise MailError(
             f"cannot find the mail server {settings.host} ({error.strerror}): set SMTP_HOST"
@@ -321,6 +324,13 @@ def _explained(settings: SmtpSettings) -> Iterator[None]:
             f"cannot connect to {where} ({error.strerror or error}): is it running? "
             "set SMTP_HOST/SMTP_PORT"
         ) from None
+
+
+def _no_answer(settings: SmtpSettings) -> str:
+    return (
+        f"the mail server {settings.address} did not answer within {settings.timeout:g} s: "
+        "is SMTP_HOST/SMTP_PORT right, and is SMTP_SECURITY right for that port?"
+    )
 
 
 def _answer(error: smtplib.SMTPResponseException) -> str:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -175,9 +174,6 @@ def upload(session: requests.Session, fruits_url: str, fruits: list[Description]
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args)
-    if not args.verbose:
-        # urllib3 logs each connection retry as a warning: one line per failure is enough.
-        logging.getLogger("urllib3").setLevel(logging.ERROR)
     try:
         fruits_url = endpoint(check_url(args.url), "fruits")
         fruits, errors = read_descriptions(args.folder)

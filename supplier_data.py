@@ -89,11 +89,18 @@ def make_parser(doc: str | None, dry_run: bool = True) -> argparse.ArgumentParse
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Shows the defaults and keeps the docstring's example as it is written."""
 
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or isinstance(action, argparse._StoreConstAction):
+            return action.help  # "(default: False)" on a switch says nothing
+        return super()._get_help_string(action)
+
 
 def setup_logging(args: argparse.Namespace) -> None:
     """Messages to stderr: warnings and the summary by default, more with -v, errors with -q."""
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+    # urllib3 logs each retry as a warning; the script's own one line says what matters.
+    logging.getLogger("urllib3").setLevel(logging.WARNING if args.verbose else logging.ERROR)
 
 
 T = TypeVar("T")
@@ -103,7 +110,10 @@ def progress(items: Iterable[T], total: int, what: str) -> Iterable[T]:
     """A tqdm progress bar when a person watches stderr; the items unchanged under cron."""
     if not sys.stderr.isatty() or not log.isEnabledFor(logging.INFO) or total < 2:
         return items
-    from tqdm import tqdm
+    try:
+        from tqdm import tqdm
+    except ImportError:  # a bare lab machine: the work matters, the bar does not
+        return items
 
     return tqdm(items, total=total, unit=what, leave=False, file=sys.stderr)
 

@@ -13,6 +13,9 @@ supplier-data/images/003.jpeg: uploaded
 3 images done, 0 skipped, 0 failed
 $ ./supplier_image_upload.py supplier-data/images
 0 images done, 3 skipped, 0 failed
+$ ./supplier_image_upload.py -n supplier-data/images    # 004.jpeg came since
+supplier-data/images/004.jpeg
+dry run: 1 images to upload, 3 skipped, 0 failed
 """
 
 from __future__ import annotations
@@ -135,9 +138,11 @@ def post_image(session: requests.Session, upload_url: str, path: Path) -> reques
         )
 
 
-def request_was_sent(error: requests.RequestException) -> bool:
-    """False when no connection could be made; True when the request went out and no answer
-    came back (connection dropped, read timeout): the server may have done the work."""
+def answer_lost(error: requests.RequestException) -> bool:
+    """True when the request went out and no answer came back (connection dropped, read
+    timeout): the server may have done the work. False when no connection could be made."""
+    if not isinstance(error, (requests.ConnectionError, requests.Timeout)):
+        return False
     if isinstance(error, requests.ConnectTimeout):
         return False
     reason = getattr(error.args[0], "reason", None) if error.args else None
@@ -176,7 +181,7 @@ def upload_image(
             response = post_image(session, upload_url, path)
         except (requests.ConnectionError, requests.Timeout) as error:
             # With --force the image may have been there before: we cannot tell.
-            if force or not request_was_sent(error):
+            if force or not answer_lost(error):
                 raise
             if remote_size(session, url) == size:
                 return Result(path, UPLOADED, "uploaded (the answer was lost, the image is there)")
@@ -185,7 +190,10 @@ def upload_image(
     except CheckFailed as error:
         return Result(path, FAILED, str(error), logging.ERROR)
     except requests.RequestException as error:
-        return Result(path, FAILED, describe_http_error(error), logging.ERROR)
+        problem = describe_http_error(error)
+        if answer_lost(error):
+            problem += ": it may have arrived; running again will look before sending"
+        return Result(path, FAILED, problem, logging.ERROR)
     except OSError as error:  # after RequestException, which is an OSError too
         return Result(path, FAILED, f"cannot read it: {error.strerror}", logging.ERROR)
 

@@ -21,6 +21,7 @@ import mailbox
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -106,6 +107,11 @@ def start_catalog(host: str, port: int):
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 
     class RequestHandler(WSGIRequestHandler):
+        def setup(self):
+            super().setup()
+            # As any production server does: no Nagle delay on kept-alive connections.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def get_environ(self):
             environ = super().get_environ()
             environ["lab.connection"] = self.connection

@@ -1,0 +1,345 @@
+"""Write the PDF report of the fruits processed, fast even for thousands of fruits.
+
+    >>> from reports import generate_report, generate_fruit_report
+    >>> generate_report("/tmp/processed.pdf", "Processed Update on November 21, 2026",
+    ...     "name: Apple<br/>weight: 500 lbs<br/><br/>name: Avocado<br/>weight: 200 lbs")
+    >>> generate_fruit_report("/tmp/processed.pdf", [("Apple", 500), ("Avocado", 200)])
+
+``generate_report(attachment, title, paragraph)`` is the course's call: the
+title, then the course's text with ReportLab markup. The course puts that whole
+text in one ReportLab ``Paragraph``, which costs time in proportion to the
+square of its length (ReportLab re-wraps what is left of a paragraph at every
+page break): 1,000 fruits take seconds, 10,000 take minutes. Here the text is cut
+at its blank lines (``<br/><br/>``) into one block per fruit; blocks of plain
+text are drawn as lines by ``TextLines``, the others stay ``Paragraph``s, so
+markup works and the cost grows in proportion to the number of fruits.
+
+``generate_fruit_report(path, fruits, skipped, when)`` is the richer report
+``report_email.py`` sends: the title with the date, how many fruits and their
+total weight, the files that could not be imported and why, a bar chart of the
+weight per fruit, and each fruit as ``name: X`` / ``weight: N lbs``. Every page
+says "Page N of M". Supplier text is never read as markup.
+
+Both write the file atomically: a killed run never leaves half a PDF.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
+
+from supplier_data import Description, DescriptionError, atomic_output
+
+CHART_BARS = 20  # the heaviest fruits get a bar each; more would be unreadable
+BAR_HEIGHT = 14  # points per bar
+LABEL_MAX = 28  # characters of a fruit's name on the chart
+
+_BLANK_LINE = re.compile(r"(?:<br\s*/>\s*){2,}", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"<br\s*/>", re.IGNORECASE)
+
+
+# --- the course's call -----------------------------------------------------------------
+
+
+def generate_report(attachment: str | Path, title: str, paragraph: str) -> None:
+    """The course's ``generate_report``: ``title`` then ``paragraph`` (ReportLab markup)."""
+    styles = getSampleStyleSheet()
+    document = _document(attachment, title)
+    story = [Paragraph(title, styles["h1"]), Spacer(1, 20)]
+    story += markup_flowables(paragraph, styles["BodyText"], document.width)
+    _build(document, story, attachment)
+
+
+def markup_flowables(paragraph: str, style: ParagraphStyle, width: float) -> list[Flowable]:
+    """The course's long paragraph as one flowable per fruit (or per run of plain lines).
+
+    A block whose markup does not parse on its own (a tag opened in one block
+    and closed in a later one) is joined to the next blocks until it does, so
+    any text the course's single ``Paragraph`` accepts is accepted here.
+    """
+    flowables: list[Flowable] = []
+    plain: list[str] = []  # lines of consecutive plain blocks, drawn as one TextLines
+    pending = ""  # blocks whose markup is still open
+    for block in _BLANK_LINE.split(paragraph):
+        lines = [" ".join(line.split()) for line in _LINE_BREAK.split(block)]
+        if not any(lines):
+            continue
+        if not pending and all(_is_plain(line, style, width) for line in lines):
+            plain += [*lines, ""]
+            continue
+        if plain:
+            flowables.append(TextLines(plain, style))
+            plain = []
+        pending = f"{pending}<br/><br/>{block}" if pending else block
+        try:
+            flowables += [Paragraph(pending, style), Spacer(1, style.leading)]
+        except ValueError:  # ReportLab's parse error: an unclosed tag, read on
+            continue
+        pending = ""
+    if plain:
+        flowables.append(TextLines(plain, style))
+    if pending:  # never closed: ReportLab's own error, as the course's code would give
+        flowables.append(Paragraph(pending, style))
+    return flowables
+
+
+def _is_plain(line: str, style: ParagraphStyle, width: float) -> bool:
+    """No markup and fits on one line: can be drawn as it is."""
+    return "<" not in line and "&" not in line and _fits(line, style, width)
+
+
+def _fits(line: str, style: ParagraphStyle, width: float) -> bool:
+    # Most lines are short: skip measuring those that fit even in the widest letters.
+    return len(line) * style.fontSize <= width or (
+        stringWidth(line, style.fontName, style.fontSize) <= width
+    )
+
+
+class TextLines(Flowable):
+    """Lines of plain text in one style, ``""`` for a blank line; cheap to lay out and split.
+
+    A page break falls after a blank line when one is on the page, so a fruit's
+    name and weight stay together.
+    """
+
+    def __init__(self, lines: list[str], style: ParagraphStyle) -> None:
+        super().__init__()
+        end = len(lines)
+        while end and lines[end - 1] == "":
+            end -= 1
+        self.lines, self.style = lines[:end], style
+        # Blank lines at the end are space after, which ReportLab drops at a page's foot.
+        self.spaceAfter = (len(lines) - end) * style.leading
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width, self.height = available_width, len(self.lines) * self.style.leading
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        fit = min(int(available_height // self.style.leading), len(self.lines))
+        cut = fit
+        while cut > 0 and self.lines[cut - 1] != "":
+            cut -= 1
+        if cut == 0:
+            # No blank line on what is left of this page: start on the next page; but a
+            # block taller than a whole page is cut where the page ends.
+            at_top = getattr(getattr(self, "_frame", None), "_atTop", False)
+            if not at_top or fit == 0:
+                return []
+            cut = fit
+        rest = self.lines[cut:]
+        while rest and rest[0] == "":  # a page does not start with a blank line
+            rest = rest[1:]
+        first = TextLines(self.lines[:cut], self.style)
+        return [first, TextLines(rest, self.style)] if rest else [first]
+
+    def draw(self) -> None:
+        text = self.canv.beginText(0, self.height - self.style.fontSize)
+        text.setFont(self.style.fontName, self.style.fontSize, self.style.leading)
+        text.setFillColor(self.style.textColor)
+        for line in self.lines:
+            text.textLine(line)
+        self.canv.drawText(text)
+
+
+# --- the fruit report of report_email.py ---------------------------------------------------
+
+
+def generate_fruit_report(
+    path: str | Path,
+    fruits: Iterable[Description | tuple[str, int]],
+    skipped: Iterable[DescriptionError | str] = (),
+    when: datetime.date | None = None,
+) -> None:
+    """The report of what was imported: title, summary, files not imported, chart, the list."""
+    pairs = [_name_and_weight(fruit) for fruit in fruits]
+    problems = [problem_line(item) for item in skipped]
+    title = report_title(when or datetime.date.today())
+    styles = getSampleStyleSheet()
+    body = styles["BodyText"]
+    document = _document(path, title)
+
+    summary = f"{plural(len(pairs), 'fruit')} imported. Total weight: {total_weight(pairs)} lbs"
+    story: list[Flowable] = [Paragraph(escape(title), styles["h1"]), Paragraph(summary, body)]
+    if problems:
+        warning = ParagraphStyle("warning", body, textColor=colors.firebrick)
+        story += [
+            Paragraph(f"<b>{plural(len(problems), 'file')} not imported</b>", styles["h2"]),
+            *[Paragraph(escape(line), warning, bulletText="\u2022") for line in problems],
+        ]
+    if pairs:
+        story += [Spacer(1, 12), weight_chart(pairs, document.width)]
+        story += [Spacer(1, 12), Paragraph("Fruits imported", styles["h2"])]
+        story += fruit_list(pairs, body, document.width)
+    _build(document, story, path)
+
+
+def report_title(when: datetime.date) -> str:
+    """``Processed Update on November 21, 2026``: the course's title, day not zero-padded."""
+    return f"Processed Update on {when:%B} {when.day}, {when.year}"
+
+
+def total_weight(fruits: Iterable[Description | tuple[str, int]]) -> int:
+    return sum(_name_and_weight(fruit)[1] for fruit in fruits)
+
+
+def fruit_list(pairs: list[tuple[str, int]], style: ParagraphStyle, width: float) -> list[Flowable]:
+    """``name: X`` / ``weight: N lbs`` with a blank line between fruits, as the course has it.
+
+    The names are drawn as text, never read as markup; the rare name too wide for
+    one line becomes an escaped Paragraph that wraps.
+    """
+    flowables: list[Flowable] = []
+    plain: list[str] = []
+    for name, weight in pairs:
+        lines = [f"name: {name}", f"weight: {weight} lbs"]
+        if _fits(lines[0], style, width):
+            plain += [*lines, ""]
+            continue
+        if plain:
+            flowables.append(TextLines(plain, style))
+            plain = []
+        flowables += [Paragraph("<br/>".join(map(escape, lines)), style), Spacer(1, style.leading)]
+    if plain:
+        flowables.append(TextLines(plain, style))
+    return flowables
+
+
+def weight_chart(pairs: list[tuple[str, int]], width: float) -> Flowable:
+    """A bar per fruit name (weights of the same name added), heaviest first.
+
+    Only the ``CHART_BARS`` heaviest get a bar, so the chart stays on one page
+    and readable; a line under it says how many more there are.
+    """
+    weights = Counter()
+    for name, weight in pairs:
+        weights[name] += weight
+    bars = weights.most_common(CHART_BARS)
+    labels = [_shorten(name) for name, _ in bars]
+    label_width = max(stringWidth(label, "Helvetica", 9) for label in labels) + 8
+    chart_height = len(bars) * BAR_HEIGHT
+    drawing = Drawing(width, chart_height + 40)
+    drawing.add(
+        String(
+            0, chart_height + 28, "Weight per fruit (lbs)", fontName="Helvetica-Bold", fontSize=11
+        )
+    )
+    chart = HorizontalBarChart()
+    chart.x, chart.y = label_width, 16
+    chart.width, chart.height = width - label_width - 40, chart_height
+    chart.data = [[weight for _, weight in bars]]
+    chart.bars[0].fillColor = colors.HexColor("#4e79a7")
+    chart.bars.strokeColor = None
+    chart.barSpacing = 0
+    chart.groupSpacing = 3
+    chart.categoryAxis.categoryNames = labels
+    chart.categoryAxis.reverseDirection = True  # heaviest on top
+    chart.categoryAxis.labels.fontName = "Helvetica"
+    chart.categoryAxis.labels.fontSize = 9
+    chart.categoryAxis.labels.boxAnchor = "e"
+    chart.categoryAxis.labels.dx = -4
+    chart.valueAxis.valueMin = 0
+    # Room for the heaviest bar's label; at least 5 so that the ticks are whole pounds.
+    chart.valueAxis.valueMax = max(5, bars[0][1] * 1.1)
+    chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = colors.lightgrey
+    chart.barLabelFormat = "%d"
+    chart.barLabels.fontSize = 8
+    chart.barLabels.boxAnchor = "w"
+    chart.barLabels.dx = 3
+    drawing.add(chart)
+    flowables: list[Flowable] = [drawing]
+    rest = weights.most_common()[CHART_BARS:]
+    if rest:
+        more = (
+            f"The other {plural(len(rest), 'fruit')} ({sum(w for _, w in rest)} lbs) are not shown."
+        )
+        flowables.append(Paragraph(escape(more), getSampleStyleSheet()["Italic"]))
+    return KeepTogether(flowables)
+
+
+def _name_and_weight(fruit: Description | tuple[str, int]) -> tuple[str, int]:
+    if isinstance(fruit, Description):
+        return fruit.name, fruit.weight
+    name, weight = fruit
+    return str(name), int(weight)
+
+
+def problem_line(item: DescriptionError | str) -> str:
+    """``003.txt:2: the weight is missing``: the file's name, its line, why."""
+    if isinstance(item, DescriptionError):
+        where = f"{item.path.name}:{item.line}" if item.line else item.path.name
+        return f"{where}: {item.message}"
+    return str(item)
+
+
+def plural(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "\u2026"
+
+
+# --- the document, page numbers, atomic writing ------------------------------------------
+
+
+def _document(path: str | Path, title: str) -> SimpleDocTemplate:
+    """An A4 document; the real file name is given at build time (a temporary one)."""
+    return SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        title=title,
+        author="fruit-store automation",
+        bottomMargin=25 * mm,
+    )
+
+
+def _build(document: SimpleDocTemplate, story: list[Flowable], path: str | Path) -> None:
+    with atomic_output(Path(path)) as temporary:
+        document.filename = str(temporary)
+        document.build(story, canvasmaker=NumberedCanvas)
+
+
+class NumberedCanvas(Canvas):
+    """Writes "Page N of M" at the foot of every page once M is known.
+
+    The usual ReportLab recipe: each finished page is kept as it is, and all
+    are written out, with their numbers, when the document is saved.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict] = []
+
+    def showPage(self) -> None:  # noqa: N802 (ReportLab's name)
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        for page in self._pages:
+            self.__dict__.update(page)
+            self.setFont("Helvetica", 8)
+            self.setFillColor(colors.grey)
+            self.drawRightString(
+                self._pagesize[0] - 20 * mm,
+                12 * mm,
+                f"Page {self._pageNumber} of {len(self._pages)}",
+            )
+            super().showPage()
+        super().save()

@@ -1,0 +1,258 @@
+"""Tests for supplier_image_upload.py: every JPEG reaches the catalog once, whatever happens."""
+
+from pathlib import Path
+
+import pytest
+import requests
+from PIL import Image, ImageDraw
+
+from supplier_data import UsageError
+from supplier_image_upload import catalog_base, find_images, media_url
+
+SCRIPT = "supplier_image_upload.py"
+NAMES = ["001.jpeg", "002.jpeg", "003.jpeg", "004.jpeg"]
+
+
+def make_jpegs(folder: Path, names: list[str], shade: int = 0) -> list[Path]:
+    """Small real JPEGs with different content each (the upload does not care about size)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, name in enumerate(names):
+        image = Image.new("RGB", (60, 40), ((40 * index + shade) % 256, 120, 200))
+        ImageDraw.Draw(image).ellipse((2 * index, 4, 30 + 3 * index, 36), fill=(240, 30, shade))
+        image.save(folder / name, quality=90)
+        paths.append(folder / name)
+    return paths
+
+
+def upload_posts(lab) -> list[dict]:
+    return [r for r in lab.requests() if r["method"] == "POST" and r["path"] == "/upload/"]
+
+
+def upload_directly(lab, path: Path) -> None:
+    """Put an image on the server the way the course's example_upload.py does."""
+    with path.open("rb") as image:
+        requests.post(f"{lab.url}/upload/", files={"file": image}, timeout=10).raise_for_status()
+
+
+def assert_each_once(lab, folder: Path, names: list[str]) -> None:
+    """The server has exactly these images, each byte for byte the local file."""
+    assert lab.images() == sorted(names)
+    for name in names:
+        assert (lab.media_images / name).read_bytes() == (folder / name).read_bytes()
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> Path:
+    folder = tmp_path / "supplier-data" / "images"
+    make_jpegs(folder, NAMES)
+    return folder
+
+
+# --- whole runs against the lab --------------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["1", "8"])
+def test_uploads_every_jpeg(lab, run_script, images: Path, jobs: str) -> None:
+    result = run_script(SCRIPT, "--jobs", jobs, images, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    assert_each_once(lab, images, NAMES)
+    assert len(upload_posts(lab)) == len(NAMES)
+    assert "4 images done, 0 skipped, 0 failed" in result.stderr
+
+
+def test_default_folder_comes_from_supplier_data(lab, run_script, images: Path) -> None:
+    env = dict(lab.env, SUPPLIER_DATA=str(images.parent))
+    result = run_script(SCRIPT, env=env)
+    assert result.returncode == 0, result.stderr
+    assert_each_once(lab, images, NAMES)
+
+
+def test_second_run_uploads_nothing(lab, run_script, images: Path) -> None:
+    assert run_script(SCRIPT, images, env=lab.env).returncode == 0
+    posts = len(upload_posts(lab))
+
+    again = run_script(SCRIPT, images, env=lab.env)
+    assert again.returncode == 0, again.stderr
+    assert len(upload_posts(lab)) == posts
+    assert_each_once(lab, images, NAMES)
+    assert "0 images done, 4 skipped, 0 failed" in again.stderr
+
+
+def test_rerun_after_half_way_uploads_the_rest(lab, run_script, tmp_path, images: Path) -> None:
+    # The first run got through half the folder (same files, same names).
+    half = tmp_path / "half"
+    half.mkdir()
+    for name in NAMES[:2]:
+        (half / name).write_bytes((images / name).read_bytes())
+    assert run_script(SCRIPT, half, env=lab.env).returncode == 0
+
+    result = run_script(SCRIPT, images, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    assert "2 images done, 2 skipped, 0 failed" in result.stderr
+    assert len(upload_posts(lab)) == len(NAMES)
+    assert_each_once(lab, images, NAMES)
+
+
+def test_503_answers_are_retried(start_lab, run_script, images: Path) -> None:
+    # One upload at a time, so the seeded faults fall on the same requests every time.
+    lab = start_lab(fail_rate=0.5, fault_seed=3)
+    result = run_script(SCRIPT, "--jobs", "1", images, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    assert_each_once(lab, images, NAMES)
+    assert any(r["fault"] == "503" and r["path"] == "/upload/" for r in lab.requests())
+
+
+@pytest.mark.parametrize("drop_rate", [1.0, 0.5])
+def test_answer_lost_after_commit_is_not_sent_twice(
+    start_lab, run_script, images: Path, drop_rate: float
+) -> None:
+    lab = start_lab(drop_rate=drop_rate, fault_seed=1)
+    result = run_script(SCRIPT, "-v", images, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    assert_each_once(lab, images, NAMES)
+    dropped = [r for r in upload_posts(lab) if r["fault"] == "drop"]
+    assert dropped, "the fault injection did not drop any answer"
+    assert len(upload_posts(lab)) == len(NAMES)
+    assert "the answer was lost, the image is there" in result.stderr
+
+
+def test_force_does_not_send_again_when_the_answer_is_lost(start_lab, run_script, images) -> None:
+    # With --force the script cannot tell a new copy from an old one, so it does not retry...
+    lab = start_lab(drop_rate=1.0)
+    forced = run_script(SCRIPT, "--force", images, env=lab.env)
+    assert forced.returncode == 1
+    assert "it may have arrived; running again will look before sending" in forced.stderr
+    assert_each_once(lab, images, NAMES)
+    # ...and a normal run finds every image there.
+    again = run_script(SCRIPT, images, env=lab.env)
+    assert again.returncode == 0, again.stderr
+    assert "0 images done, 4 skipped, 0 failed" in again.stderr
+    assert len(upload_posts(lab)) == len(NAMES)
+
+
+def test_different_image_of_same_name_is_a_conflict(lab, run_script, tmp_path, images) -> None:
+    other = make_jpegs(tmp_path / "other", ["001.jpeg"], shade=99)[0]
+    upload_directly(lab, other)
+
+    result = run_script(SCRIPT, images, env=lab.env)
+    assert result.returncode == 1
+    assert "001.jpeg: the server has a different 001.jpeg" in result.stderr
+    assert "--force" in result.stderr
+    assert "3 images done, 0 skipped, 1 failed" in result.stderr
+    assert lab.images() == NAMES
+    assert (lab.media_images / "001.jpeg").read_bytes() == other.read_bytes()
+
+    # --force uploads without asking: the server keeps both, under another name.
+    forced = run_script(SCRIPT, "--force", images, env=lab.env)
+    assert forced.returncode == 0, forced.stderr
+    assert "001.jpeg: the server stored it as '001_" in forced.stderr
+    assert len(lab.images()) == 2 * len(NAMES)
+
+
+def test_names_with_spaces_and_accents(lab, run_script, tmp_path: Path) -> None:
+    names = ["fraîse des bois.jpeg", "pomme d'api.jpeg"]
+    folder = tmp_path / "images"
+    make_jpegs(folder, names)
+    assert run_script(SCRIPT, folder, env=lab.env).returncode == 0
+    again = run_script(SCRIPT, folder, env=lab.env)
+    assert again.returncode == 0, again.stderr
+    assert "0 images done, 2 skipped, 0 failed" in again.stderr
+    assert_each_once(lab, folder, names)
+
+
+def test_only_visible_jpeg_files_are_uploaded(lab, run_script, images: Path) -> None:
+    make_jpegs(images, [".hidden.jpeg", "._001.jpeg", "005.jpg", "006.JPEG"])
+    Image.new("RGB", (6, 4)).save(images / "007.png")
+    (images / "notes.txt").write_text("not an image\n")
+    (images / "folder.jpeg").mkdir()
+
+    result = run_script(SCRIPT, images, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    assert lab.images() == NAMES
+
+
+def test_dry_run_uploads_nothing(lab, run_script, images: Path) -> None:
+    result = run_script(SCRIPT, "--dry-run", images, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [str(images / name) for name in NAMES]
+    assert lab.images() == []
+    assert upload_posts(lab) == []
+
+    # After a partial upload it lists only what is missing.
+    upload_directly(lab, images / NAMES[0])
+    result = run_script(SCRIPT, "-n", images, env=lab.env)
+    assert result.stdout.splitlines() == [str(images / name) for name in NAMES[1:]]
+
+
+def test_error_answer_is_reported_with_its_status(lab, run_script, images: Path) -> None:
+    result = run_script(SCRIPT, "--url", f"{lab.url}/nowhere", images, env=lab.env)
+    assert result.returncode == 1
+    assert f"001.jpeg: {lab.url}/nowhere/upload/: HTTP 404 Not Found" in result.stderr
+    assert "0 images done, 0 skipped, 4 failed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert lab.images() == []
+
+
+def test_course_style_upload_url_is_accepted(lab, run_script, images: Path) -> None:
+    result = run_script(SCRIPT, "--url", f"{lab.url}/upload/", images, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    assert_each_once(lab, images, NAMES)
+
+
+def test_server_down_gives_one_line(start_lab, run_script, images: Path) -> None:
+    lab = start_lab(no_smtp=True)
+    lab.stop()
+    result = run_script(SCRIPT, images, env=lab.env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"cannot reach the catalog at {lab.url}/: connection failed")
+    assert "CATALOG_URL" in line
+
+
+def test_usage_errors_exit_2(run_script, tmp_path: Path, images: Path) -> None:
+    missing = run_script(SCRIPT, tmp_path / "nowhere")
+    assert missing.returncode == 2
+    assert "nowhere: no such folder" in missing.stderr
+    assert run_script(SCRIPT, images / "001.jpeg").returncode == 2  # a file, not a folder
+    assert run_script(SCRIPT, "--url", "localhost:8000", images).returncode == 2
+    assert run_script(SCRIPT, "--jobs", "0", images).returncode == 2
+
+
+# --- functions ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost",
+        "http://localhost/",
+        "http://localhost/upload/",
+        "http://localhost/upload",
+    ],
+)
+def test_catalog_base(url: str) -> None:
+    assert catalog_base(url) == "http://localhost"
+
+
+def test_catalog_base_keeps_a_path_prefix() -> None:
+    assert catalog_base("https://example.com/shop/") == "https://example.com/shop"
+
+
+def test_catalog_base_refuses_what_is_not_a_url() -> None:
+    with pytest.raises(UsageError, match="CATALOG_URL"):
+        catalog_base("localhost")
+
+
+def test_media_url_is_quoted() -> None:
+    assert (
+        media_url("http://h", "fraîse des bois.jpeg")
+        == "http://h/media/images/fra%C3%AEse%20des%20bois.jpeg"
+    )
+
+
+def test_find_images_sorted(tmp_path: Path) -> None:
+    for name in ["010.jpeg", "002.jpeg", ".x.jpeg", "001.jpg", "a.txt"]:
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in find_images(tmp_path)] == ["002.jpeg", "010.jpeg"]
