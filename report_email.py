@@ -48,13 +48,13 @@ from supplier_data import (
     Description,
     DescriptionError,
     UsageError,
+    add_folder_argument,
     env_default,
     finish,
     log,
     make_parser,
     read_descriptions,
     setup_logging,
-    supplier_data_dir,
 )
 
 DEFAULT_PDF = "/tmp/processed.pdf"
@@ -68,13 +68,7 @@ BODY_MAX_PROBLEMS = 20  # more than that are in the PDF only
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = make_parser(__doc__)
-    parser.add_argument(
-        "folder",
-        nargs="?",
-        type=Path,
-        default=supplier_data_dir() / "descriptions",
-        help="folder of the .txt description files ($SUPPLIER_DATA/descriptions)",
-    )
+    add_folder_argument(parser, "descriptions", "the .txt description files")
     parser.add_argument(
         "--pdf",
         type=Path,

@@ -41,8 +41,9 @@ from supplier_data import (
     HTTP_TIMEOUT,
     Description,
     UsageError,
+    add_folder_argument,
+    add_url_argument,
     catalog_session,
-    catalog_url,
     describe_http_error,
     describe_response,
     endpoint,
@@ -52,7 +53,6 @@ from supplier_data import (
     progress,
     read_descriptions,
     setup_logging,
-    supplier_data_dir,
 )
 
 
@@ -62,16 +62,8 @@ class CatalogUnreachable(Exception):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = make_parser(__doc__)
-    parser.add_argument(
-        "folder",
-        nargs="?",
-        type=Path,
-        default=supplier_data_dir() / "descriptions",
-        help="folder of the .txt description files ($SUPPLIER_DATA/descriptions)",
-    )
-    parser.add_argument(
-        "--url", default=catalog_url(), help="base URL of the catalog web service ($CATALOG_URL)"
-    )
+    add_folder_argument(parser, "descriptions", "the .txt description files")
+    add_url_argument(parser)
     return parser.parse_args(argv)
 
 

@@ -86,6 +86,24 @@ def make_parser(doc: str | None, dry_run: bool = True) -> argparse.ArgumentParse
     return parser
 
 
+def add_folder_argument(parser: argparse.ArgumentParser, subfolder: str, what: str) -> None:
+    """The optional positional folder every script takes: $SUPPLIER_DATA/<subfolder> by default."""
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        default=supplier_data_dir() / subfolder,
+        help=f"folder of {what} ($SUPPLIER_DATA/{subfolder})",
+    )
+
+
+def add_url_argument(parser: argparse.ArgumentParser, extra: str = "") -> None:
+    """--url, the catalog's base URL, for the scripts that talk to it."""
+    parser.add_argument(
+        "--url", default=catalog_url(), help=f"base URL of the catalog{extra} ($CATALOG_URL)"
+    )
+
+
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Shows the defaults and keeps the docstring's example as it is written."""
 

@@ -37,8 +37,9 @@ from supplier_data import (
     EXIT_USAGE,
     HTTP_TIMEOUT,
     UsageError,
+    add_folder_argument,
+    add_url_argument,
     catalog_session,
-    catalog_url,
     describe_http_error,
     describe_response,
     endpoint,
@@ -47,7 +48,6 @@ from supplier_data import (
     make_parser,
     progress,
     setup_logging,
-    supplier_data_dir,
 )
 
 # changeImage.py writes .jpeg and run.py names each fruit's image STEM.jpeg:
@@ -250,18 +250,8 @@ def positive_int(text: str) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = make_parser(__doc__)
-    parser.add_argument(
-        "folder",
-        nargs="?",
-        type=Path,
-        default=supplier_data_dir() / "images",
-        help="folder of .jpeg images (env SUPPLIER_DATA: its images/ folder)",
-    )
-    parser.add_argument(
-        "--url",
-        default=catalog_url(),
-        help="catalog base URL; images go to URL/upload/ (env CATALOG_URL)",
-    )
+    add_folder_argument(parser, "images", ".jpeg images")
+    add_url_argument(parser, "; images go to URL/upload/")
     parser.add_argument(
         "-j", "--jobs", type=positive_int, default=DEFAULT_JOBS, help="uploads at a time"
     )
