@@ -116,7 +116,11 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
 def setup_logging(args: argparse.Namespace) -> None:
     """Messages to stderr: warnings and the summary by default, more with -v, errors with -q."""
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+    # Libraries speak at INFO and above only: -v is about our work, not every TIFF tag read.
+    logging.basicConfig(
+        level=max(level, logging.INFO), format="%(message)s", stream=sys.stderr, force=True
+    )
+    log.setLevel(level)
     # urllib3 logs each retry as a warning; the script's own one line says what matters.
     logging.getLogger("urllib3").setLevel(logging.WARNING if args.verbose else logging.ERROR)
 

@@ -1,0 +1,496 @@
+#!/usr/bin/env python3
+"""Convert the supplier's images to 600x400 RGB JPEGs for the catalog.
+
+    $ export SUPPLIER_DATA=/tmp/supplier-data
+    $ ./changeImage.py
+    10 images done, 0 skipped, 0 failed
+    $ touch /tmp/supplier-data/images/004.tif
+    $ ./changeImage.py
+    1 images done, 9 skipped, 0 failed
+    $ ./changeImage.py --dry-run --force | head -2
+    /tmp/supplier-data/images/001.tif -> /tmp/supplier-data/images/001.jpeg
+    /tmp/supplier-data/images/002.tif -> /tmp/supplier-data/images/002.jpeg
+    10 images (dry run) done, 0 skipped, 0 failed
+
+Every image of the source folder ($SUPPLIER_DATA/images, default
+~/supplier-data/images) becomes NAME.jpeg beside it: 600x400 pixels, RGB,
+transparent areas made white, upright as its EXIF orientation says. Any format
+Pillow reads is a source (chosen by extension; a file with no extension is
+a source when Pillow recognises its content). Hidden files, other files and
+the script's own outputs are left alone. An output newer than its source is
+not made again (--force to make it anyway).
+
+The course's icons (rotated 90 degrees anticlockwise, 192x192, no extension):
+
+    $ ./changeImage.py images/ --dest /opt/icons --rotate 90 --size 128x128 --keep-name
+    3 images done, 0 skipped, 0 failed
+
+Exit status: 0 all done, 1 some images could not be converted (named on
+stderr, the others are done), 2 bad usage (nothing done).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import fcntl
+import functools
+import os
+import re
+import signal
+import sys
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from supplier_data import (
+    EXIT_USAGE,
+    UsageError,
+    atomic_output,
+    finish,
+    log,
+    make_parser,
+    progress,
+    setup_logging,
+    supplier_data_dir,
+)
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor, Future
+
+    from PIL import Image
+
+OUTPUT_SUFFIX = ".jpeg"
+DEFAULT_SIZE = "600x400"
+# Pillow's default is 75; 85 keeps fine detail of product photos for a few more kB.
+DEFAULT_QUALITY = 85
+# Suffixes known without importing Pillow: a re-run with nothing to do stays stat-only.
+COMMON_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp"})
+# Average whole blocks of pixels (Image.reduce) down to at least 1.5 times the
+# target size, then Lanczos from there (Pillow's reducing_gap). On the sample
+# images the result is as close to a full Lanczos (48-50 dB PSNR) as Pillow's
+# default bicubic is (47-49 dB), and JPEG at quality 85 is further (35-38 dB),
+# at less than half the cost of a full Lanczos.
+REDUCING_GAP = 1.5
+# glibc's mallopt(3) parameters, see keep_freed_memory().
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+
+
+class Job(NamedTuple):
+    """One image to convert; sent to a worker process, so small and picklable."""
+
+    source: Path
+    output: Path
+    size: tuple[int, int]
+    rotate: int  # degrees clockwise, a multiple of 90
+    quality: int
+
+
+class Result(NamedTuple):
+    """What a worker sends back: never the image, only whether it worked."""
+
+    source: Path
+    error: str  # empty when the output was written
+
+
+class Plan(NamedTuple):
+    todo: list[tuple[Path, Path]]  # (source, output)
+    skipped: list[tuple[Path, Path]]  # (source, output): output already newer than the source
+    refused: list[tuple[Path, str]]  # (source, why): output names that cannot be written
+
+
+# --- which files, and where they go -----------------------------------------------
+
+
+def make_plan(source: Path, dest: Path, keep_name: bool = False, force: bool = False) -> Plan:
+    """Decide what to do with each file of ``source``, looking only at names and mtimes."""
+    in_place = dest.exists() and os.path.samefile(source, dest)
+    names = sorted(entry.name for entry in os.scandir(source) if is_candidate(entry))
+    sources_by_output: dict[str, list[str]] = defaultdict(list)
+    for name in names:
+        if is_image_file(source / name):
+            sources_by_output[output_name(name, keep_name)].append(name)
+
+    plan = Plan([], [], [])
+    for name_out, sources in sources_by_output.items():
+        output = dest / name_out
+        if in_place and name_out in sources and len(sources) > 1:
+            sources.remove(name_out)  # 001.jpeg beside 001.tif: our own output
+        if len(sources) > 1:
+            why = f"{' and '.join(sources)} would all be written to {output}; rename all but one"
+            plan.refused.extend((source / name, why) for name in sources)
+        elif in_place and sources[0] == name_out:
+            why = "the output would overwrite this source; convert it with --dest elsewhere"
+            plan.refused.append((output, why))
+        elif not force and is_up_to_date(source / sources[0], output):
+            plan.skipped.append((source / sources[0], output))
+        else:
+            plan.todo.append((source / sources[0], output))
+    plan.todo.sort()
+    plan.refused.sort()
+    return plan
+
+
+def is_candidate(entry: os.DirEntry) -> bool:
+    """A regular file that is not hidden (.DS_Store, our own temporary files)."""
+    return not entry.name.startswith(".") and entry.is_file()
+
+
+def is_image_file(path: Path) -> bool:
+    """An image by its extension; a file without extension by its content."""
+    suffix = path.suffix.lower()
+    if suffix:
+        return suffix in COMMON_SUFFIXES or suffix in pillow_suffixes()
+    return pillow_recognises(path)
+
+
+@functools.cache
+def pillow_suffixes() -> frozenset[str]:
+    """Extensions of every format Pillow can open (not those it can only write)."""
+    from PIL import Image
+
+    Image.init()
+    return frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
+
+
+def pillow_recognises(path: Path) -> bool:
+    """Does Pillow know this file's format? Reads the header only."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a huge image is refused when converted
+            with Image.open(path):
+                return True
+    except UnidentifiedImageError:
+        return False
+    except Exception:
+        return True  # an image with a problem: converting it will say which
+
+
+def output_name(name: str, keep_name: bool = False) -> str:
+    """``001.tif`` -> ``001.jpeg``; the name unchanged with ``keep_name``."""
+    return name if keep_name else Path(name).stem + OUTPUT_SUFFIX
+
+
+def is_up_to_date(source: Path, output: Path) -> bool:
+    """The output exists and is newer than its source (a stat of each, nothing opened).
+
+    Strictly newer: written in the same clock tick as its source, it may be stale.
+    """
+    try:
+        return output.stat().st_mtime_ns > source.stat().st_mtime_ns
+    except FileNotFoundError:
+        return False
+
+
+# --- one image ---------------------------------------------------------------------
+
+
+def convert(job: Job) -> Result:
+    """Write one JPEG; any failure comes back as a one-line reason, never as an exception."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            # A damaged file's warnings ("Corrupt EXIF data") would be lines without
+            # its name: the error that follows, if any, says what is wrong.
+            warnings.simplefilter("ignore")
+            # Pillow only warns between 89 and 179 megapixels; refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = load_for_catalog(job.source, job.size, job.rotate)
+        with atomic_output(job.output) as temporary:
+            image.save(temporary, "JPEG", quality=job.quality)
+    # Pillow raises many kinds of errors for a damaged file (OSError, SyntaxError,
+    # ValueError, EOFError, zlib.error...): one bad file must not stop the others.
+    except Exception as error:
+        return Result(job.source, describe_image_error(error))
+    return Result(job.source, "")
+
+
+def load_for_catalog(path: Path, size: tuple[int, int], rotate: int = 0) -> Image.Image:
+    """The image at ``path`` as an RGB picture of ``size``: upright, on white, rotated."""
+    from PIL import ExifTags, Image, ImageOps
+
+    # Rotating by a quarter turn swaps width and height: resize to the swapped size first.
+    upright_size = size[::-1] if rotate % 180 == 90 else size
+    with Image.open(path) as image:
+        if image.format == "JPEG":
+            # Let the JPEG decoder scale down by 1/2, 1/4 or 1/8: far less to decode.
+            orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+            image.draft(None, upright_size[::-1] if orientation in (5, 6, 7, 8) else upright_size)
+        ImageOps.exif_transpose(image, in_place=True)
+        image = resizable(image)
+        # Resize before flattening: Pillow resizes RGBA with premultiplied alpha,
+        # so transparent pixels do not bleed their (often black) colour into edges.
+        image = image.resize(upright_size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+    image = on_white(image)
+    return image.rotate(-rotate, expand=True) if rotate else image
+
+
+def resizable(image: Image.Image) -> Image.Image:
+    """The image in one of the modes resized well: L, LA, RGB or RGBA."""
+    if "transparency" in image.info or image.mode in ("PA", "La", "RGBa"):
+        return image.convert("RGBA")  # palette or colour-key transparency becomes alpha
+    if image.mode in ("L", "LA", "RGB", "RGBA"):
+        return image
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+        # Pillow's conversion clips 16-bit values to 255: scale them down instead.
+        return image.convert("I").point(lambda value: value / 256).convert("L")
+    if image.mode == "1":
+        return image.convert("L")
+    return image.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV
+
+
+def on_white(image: Image.Image) -> Image.Image:
+    """An RGB image, transparent areas composited onto white."""
+    from PIL import Image
+
+    if image.mode not in ("LA", "RGBA"):
+        return image.convert("RGB")
+    background = Image.new("RGB", image.size, "white")
+    background.paste(image, mask=image.getchannel("A"))
+    return background
+
+
+def describe_image_error(error: Exception) -> str:
+    """One line saying why an image could not be converted, and what to do."""
+    from PIL import Image, UnidentifiedImageError
+
+    if isinstance(error, UnidentifiedImageError):
+        reason = "not an image Pillow can read (empty, damaged, or another kind of file)"
+    elif isinstance(error, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        reason = f"refused: {str(error).rstrip('.')}"  # "... could be decompression bomb ..."
+    elif isinstance(error, OSError) and error.errno is not None:
+        return f"{error.strerror}: {error.filename}"  # not the image: the system (access, space)
+    else:
+        reason = f"cannot be decoded ({type(error).__name__}: {error})"
+    return f"{reason}; ask the supplier for the file again"
+
+
+# --- the run ---------------------------------------------------------------------
+
+
+def run_jobs(jobs: Iterable[Job], processes: int) -> Iterator[Result]:
+    """Convert in worker processes, results in the jobs' order; in this process if just one."""
+    if processes <= 1:
+        keep_freed_memory()
+        return map(convert, jobs)
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(processes, initializer=setup_worker)
+    # Submit everything now: the workers are forked before a progress bar starts a thread.
+    futures = [pool.submit(convert, job) for job in jobs]
+    return collect(pool, futures)
+
+
+def setup_worker() -> None:
+    # Ctrl-C stops the main process, which cancels what is left; a worker
+    # finishes its image (written atomically) instead of printing a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    keep_freed_memory()
+
+
+def keep_freed_memory() -> None:
+    """Have glibc keep the memory of one image for the next instead of returning it.
+
+    By default glibc gives the ~50 MB of an image's buffers back to the kernel
+    as soon as they are freed, and the next image gets them again page by page:
+    some 12,000 page faults per image, a third of the time of a conversion
+    (see benchmarks/bench_change_image.py). Not glibc: nothing to do.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(M_MMAP_THRESHOLD, 32 * 2**20)  # image blocks from the heap, not mmap
+        libc.mallopt(M_TRIM_THRESHOLD, 256 * 2**20)  # keep up to 256 MB free in the heap
+    except (OSError, AttributeError):
+        pass
+
+
+def collect(pool: Executor, futures: list[Future[Result]]) -> Iterator[Result]:
+    try:
+        for future in futures:
+            yield future.result()
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Wait for any other run writing to ``folder``, and keep it out until done.
+
+    With the lock held, hidden temporary files of ours there are leftovers of
+    a killed run, and safe to remove.
+    """
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another run writing to %s", folder)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temporaries(folder: Path, output_names: set[str]) -> None:
+    """Delete ``.NAME.XXXXXXXX.tmp`` files left by a killed run for our output names."""
+    pattern = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")
+    for path in folder.glob(".*.tmp"):
+        match = pattern.fullmatch(path.name)
+        if match and match.group(1) in output_names:
+            log.debug("removing %s, left by an interrupted run", path)
+            path.unlink(missing_ok=True)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``600x400`` -> ``(600, 400)``."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not match or 0 in (size := (int(match[1]), int(match[2]))):
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 600x400")
+    return size
+
+
+def parse_rotation(text: str) -> int:
+    """Degrees clockwise, a multiple of 90, as 0, 90, 180 or 270."""
+    try:
+        degrees = int(text)
+    except ValueError:
+        degrees = 1
+    if degrees % 90:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a multiple of 90 degrees")
+    return degrees % 360
+
+
+def parse_quality(text: str) -> int:
+    quality = int(text) if text.isdigit() else 0
+    if not 1 <= quality <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a JPEG quality from 1 to 100")
+    return quality
+
+
+def parse_jobs(text: str) -> int:
+    jobs = int(text) if text.isdigit() else 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
+    return jobs
+
+
+def available_cpus() -> int:
+    """The cores this process may run on (taskset, cgroups), not all the machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = make_parser(__doc__)
+    parser.add_argument(
+        "source",
+        nargs="?",
+        type=Path,
+        help="folder of images (default: $SUPPLIER_DATA/images, $SUPPLIER_DATA=~/supplier-data)",
+    )
+    parser.add_argument("--dest", type=Path, help="folder for the JPEGs (default: the source)")
+    parser.add_argument(
+        "--size", type=parse_size, default=DEFAULT_SIZE, help="WIDTHxHEIGHT of the JPEGs"
+    )
+    parser.add_argument(
+        "--rotate", type=parse_rotation, default="0", help="degrees clockwise, a multiple of 90"
+    )
+    parser.add_argument(
+        "--quality", type=parse_quality, default=str(DEFAULT_QUALITY), help="JPEG quality, 1 to 100"
+    )
+    parser.add_argument(
+        "--keep-name",
+        action="store_true",
+        help="keep each file's name as it is instead of NAME.jpeg (needs --dest elsewhere)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="convert even images whose JPEG is up to date"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=parse_jobs,
+        default=available_cpus(),
+        help="worker processes (1: no worker, all in this process)",
+    )
+    return parser.parse_args(argv)
+
+
+def check_folders(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The source and destination folders, made absolute; UsageError if unusable."""
+    source = (args.source or supplier_data_dir() / "images").expanduser().absolute()
+    dest = (args.dest or source).expanduser().absolute()
+    if not source.is_dir():
+        why = "not a folder" if source.exists() else "no such folder"
+        raise UsageError(f"{source}: {why}; give the images folder or set SUPPLIER_DATA")
+    if args.keep_name and dest.exists() and os.path.samefile(source, dest):
+        raise UsageError("--keep-name would overwrite the sources: give --dest another folder")
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"{dest}: not a folder")
+    if not args.dry_run:
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UsageError(f"{dest}: cannot create it ({error.strerror})") from None
+        if not os.access(dest, os.W_OK | os.X_OK):
+            raise UsageError(f"{dest}: cannot write there; check its permissions or use --dest")
+    return source, dest
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging(args)
+    try:
+        source, dest = check_folders(args)
+    except UsageError as error:
+        log.error("%s", error)
+        return EXIT_USAGE
+
+    if args.dry_run:
+        plan = make_plan(source, dest, args.keep_name, args.force)
+        report_plan(plan)
+        for path, output in plan.todo:
+            print(f"{path} -> {output}")
+        return finish(len(plan.todo), len(plan.skipped), len(plan.refused), "images (dry run)")
+    with folder_lock(dest):
+        plan = make_plan(source, dest, args.keep_name, args.force)
+        report_plan(plan)
+        remove_stale_temporaries(dest, {output.name for _, output in plan.todo + plan.skipped})
+        return convert_all(plan, args)
+
+
+def report_plan(plan: Plan) -> None:
+    for path, why in plan.refused:
+        log.error("%s: %s", path, why)
+    for path, _ in plan.skipped:
+        log.debug("%s: up to date, skipped", path)
+
+
+def convert_all(plan: Plan, args: argparse.Namespace) -> int:
+    """Convert what the plan says, report each failure, and return the exit status."""
+    jobs = (Job(path, output, args.size, args.rotate, args.quality) for path, output in plan.todo)
+    outputs = dict(plan.todo)
+    done = failed = 0
+    try:
+        results = run_jobs(jobs, min(args.jobs, len(plan.todo)))
+        for result in progress(results, len(plan.todo), "images"):
+            if result.error:
+                failed += 1
+                log.error("%s: %s", result.source, result.error)
+            else:
+                done += 1
+                log.debug("%s -> %s", result.source, outputs[result.source])
+    except KeyboardInterrupt:
+        log.error("interrupted; run again to do the rest")
+        return 130
+    return finish(done, len(plan.skipped), failed + len(plan.refused), "images")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

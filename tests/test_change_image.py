@@ -1,0 +1,403 @@
+"""changeImage.py: supplier images -> 600x400 RGB JPEGs, and the course's icon exercise.
+
+Scripts run in a subprocess as a user runs them; the image functions are
+imported for checks on small hand-made images. Results are read back with Pillow.
+"""
+
+import hashlib
+import io
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import ExifTags, Image
+
+import changeImage
+from changeImage import Job, convert, load_for_catalog, make_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+WHITE, RED, BLUE = (255, 255, 255), (255, 0, 0), (0, 0, 255)
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def read(path: Path) -> Image.Image:
+    image = Image.open(path)
+    image.load()
+    return image
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int, int]]:
+    """Every file's content hash, mtime and inode: what a run may not change."""
+    return {
+        path.name: (
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+            path.stat().st_mtime_ns,
+            path.stat().st_ino,
+        )
+        for path in sorted(folder.iterdir())
+    }
+
+
+def near(pixel, colour, tolerance=12) -> bool:
+    """JPEG changes colours a little."""
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True))
+
+
+def corner_image(size=(60, 40), corner=RED, background=WHITE, mode="RGB") -> Image.Image:
+    """An asymmetric picture: a coloured square in the top-left corner."""
+    image = Image.new(mode, size, background)
+    side = min(size) // 3
+    image.paste(corner, (0, 0, side, side))
+    return image
+
+
+def huge_png(path: Path, width: int, height: int) -> None:
+    """A PNG of a few bytes that claims to be width x height: a decompression bomb."""
+    buffer = io.BytesIO()
+    Image.new("1", (1, 1)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    # After the 8-byte signature: IHDR length, "IHDR", width, height, ..., CRC.
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+
+
+def supplier_env(folder: Path) -> dict:
+    return {**os.environ, "SUPPLIER_DATA": str(folder)}
+
+
+def error_lines(stderr: str) -> list[str]:
+    """stderr without the summary line."""
+    return [line for line in stderr.splitlines() if " images done, " not in line]
+
+
+# --- the course's job ------------------------------------------------------------------
+
+
+def test_default_job_converts_every_tif_and_leaves_sources_alone(make_supplier_data, run_script):
+    data = make_supplier_data(count=3)
+    images = data / "images"
+    sources = snapshot(images)
+
+    result = run_script("changeImage.py", env=supplier_env(data))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.strip() == "3 images done, 0 skipped, 0 failed"
+    for name in sources:
+        output = images / (Path(name).stem + ".jpeg")
+        image = read(output)
+        assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (600, 400))
+        # The generated TIFFs have a transparent black frame: it must come out white.
+        assert near(image.getpixel((3, 3)), WHITE)
+        assert not near(image.getpixel((300, 200)), WHITE, tolerance=40)
+    after = snapshot(images)
+    assert {name: after[name] for name in sources} == sources
+
+
+def test_rerun_skips_force_rewrites_dry_run_writes_nothing(make_supplier_data, run_script):
+    data = make_supplier_data(count=3)
+    images = data / "images"
+    env = supplier_env(data)
+    assert run_script("changeImage.py", env=env).returncode == 0
+    first = snapshot(images)
+
+    rerun = run_script("changeImage.py", env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stderr.strip() == "0 images done, 3 skipped, 0 failed"
+    assert snapshot(images) == first
+
+    dry = run_script("changeImage.py", "--dry-run", "--force", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines() == [
+        f"{images / name} -> {images / name.replace('.tif', '.jpeg')}"
+        for name in sorted(first)
+        if name.endswith(".tif")
+    ]
+    assert snapshot(images) == first
+
+    forced = run_script("changeImage.py", "--force", env=env)
+    assert forced.returncode == 0, forced.stderr
+    after = snapshot(images)
+    for name in first:
+        if name.endswith(".jpeg"):
+            assert after[name][2] != first[name][2], f"{name} was not written again"
+        else:
+            assert after[name] == first[name]
+
+
+def test_icon_exercise_is_one_command(tmp_path, run_script):
+    """Icons delivered rotated 90 degrees anticlockwise at 192x192, no extension."""
+    images = tmp_path / "images"
+    images.mkdir()
+    upright = corner_image((192, 192))
+    delivered = upright.rotate(90)  # Pillow rotates anticlockwise
+    delivered.save(images / "ic_box_black_48dp", "PNG")
+    delivered.convert("RGBA").save(images / "ic_edit_location_black_48dp", "TIFF")
+    transparent = corner_image((192, 192), (255, 0, 0, 255), background=(0, 0, 0, 0), mode="RGBA")
+    transparent.rotate(90).save(images / "ic_local_shipping_black_48dp", "PNG")
+    (images / "README").write_text("Icons from the design team.\n")
+    (images / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    icons = tmp_path / "opt" / "icons"
+
+    result = run_script(
+        "changeImage.py", "images/", "--dest", icons, "--rotate", "90", "--size", "128x128",
+        "--keep-name",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in icons.iterdir()) == [
+        "ic_box_black_48dp",
+        "ic_edit_location_black_48dp",
+        "ic_local_shipping_black_48dp",
+    ]
+    for path in icons.iterdir():
+        image = read(path)
+        assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (128, 128))
+        assert near(image.getpixel((10, 10)), RED), path.name  # the red corner is back on top
+        assert near(image.getpixel((117, 10)), WHITE), path.name
+        assert near(image.getpixel((10, 117)), WHITE), path.name
+
+
+# --- what comes out of each kind of image ------------------------------------------------
+
+
+def test_transparent_areas_become_white_without_dark_edges(tmp_path):
+    image = Image.new("RGBA", (60, 40), (0, 0, 0, 0))  # transparent black, as exported
+    image.paste((0, 0, 255, 255), (31, 0, 60, 40))
+    image.save(tmp_path / "half.png")
+
+    small = load_for_catalog(tmp_path / "half.png", (30, 20))
+
+    assert small.mode == "RGB"
+    assert small.getpixel((2, 10)) == WHITE
+    assert small.getpixel((28, 10)) == BLUE
+    # Where transparent and blue are mixed, the result lies between white and
+    # blue: the transparent pixels' black does not darken the edge.
+    for x in range(30):
+        assert small.getpixel((x, 10))[2] >= 250
+
+
+@pytest.mark.parametrize(
+    ("orientation", "red_corner"),
+    [(1, "top left"), (3, "bottom right"), (6, "top right"), (8, "bottom left")],
+)
+def test_exif_orientation_is_applied(tmp_path, orientation, red_corner):
+    # A camera's JPEG: stored 240x160 with red top-left, and how to show it upright.
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    corner_image((240, 160)).save(tmp_path / "photo.jpg", exif=exif)
+    size = (40, 60) if orientation in (6, 8) else (60, 40)  # upright, a quarter of the size
+
+    small = load_for_catalog(tmp_path / "photo.jpg", size)
+
+    assert small.size == size
+    red = [name for name, point in corners(size).items() if near(small.getpixel(point), RED, 30)]
+    assert red == [red_corner]
+
+
+def corners(size: tuple[int, int]) -> dict[str, tuple[int, int]]:
+    width, height = size
+    return {
+        "top left": (5, 5),
+        "top right": (width - 6, 5),
+        "bottom left": (5, height - 6),
+        "bottom right": (width - 6, height - 6),
+    }
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt", "make", "expected"),
+    [
+        ("RGBA", "PNG", lambda: Image.new("RGBA", (40, 40), (255, 0, 0, 255)), RED),
+        ("RGBA transparent", "TIFF", lambda: Image.new("RGBA", (40, 40), (0, 0, 0, 0)), WHITE),
+        ("P", "GIF", lambda: Image.new("RGB", (40, 40), RED).convert("P"), RED),
+        ("P transparent", "PNG", lambda: transparent_palette(), WHITE),
+        ("L", "PNG", lambda: Image.new("L", (40, 40), 128), (128, 128, 128)),
+        ("LA", "PNG", lambda: Image.new("LA", (40, 40), (128, 0)), WHITE),
+        ("I;16", "PNG", lambda: Image.new("I;16", (40, 40), 32768), (128, 128, 128)),
+        ("1", "BMP", lambda: Image.new("1", (40, 40), 0), (0, 0, 0)),
+        ("CMYK", "JPEG", lambda: Image.new("CMYK", (40, 40), (0, 255, 255, 0)), RED),
+        ("CMYK", "TIFF", lambda: Image.new("CMYK", (40, 40), (0, 0, 0, 0)), WHITE),
+    ],
+)
+def test_every_image_mode_gives_an_rgb_jpeg(tmp_path, mode, fmt, make, expected):
+    source = tmp_path / f"source.{fmt.lower()}"
+    make().save(source, fmt)
+    output = tmp_path / "source.jpeg"
+
+    result = convert(Job(source, output, (20, 10), 0, 85))
+
+    assert result.error == ""
+    image = read(output)
+    assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (20, 10))
+    assert near(image.getpixel((10, 5)), expected), image.getpixel((10, 5))
+
+
+def transparent_palette() -> Image.Image:
+    image = Image.new("P", (40, 40), 1)
+    image.putpalette([0, 0, 0, 255, 0, 0])
+    image.info["transparency"] = 1  # the red entry is the transparent one
+    return image
+
+
+# --- files that are not images, bad images ------------------------------------------------
+
+
+def test_bad_files_are_reported_one_line_each_and_the_rest_converted(tmp_path, run_script):
+    images = tmp_path / "images"
+    images.mkdir()
+    corner_image().save(images / "good1.png")
+    corner_image().save(images / "good2.tif", compression="tiff_lzw")
+    noise = Image.frombytes("RGB", (300, 200), os.urandom(300 * 200 * 3))
+    noise.save(images / "whole.tif", compression="tiff_lzw")
+    whole = (images / "whole.tif").read_bytes()
+    (images / "whole.tif").unlink()
+    (images / "cut-tiff.tif").write_bytes(whole[: len(whole) // 2])
+    noise.save(images / "whole.png")
+    (images / "cut-png.png").write_bytes((images / "whole.png").read_bytes()[:5000])
+    (images / "whole.png").unlink()
+    (images / "empty.png").write_bytes(b"")
+    (images / "letter.png").write_text("Dear supplier,\nthis is not a picture.\n")
+    huge_png(images / "bomb.png", 12_000, 12_000)  # 144 Mpx: Pillow only warns
+    huge_png(images / "bigger-bomb.png", 20_000, 20_000)  # 400 Mpx: Pillow refuses
+    bad = ["bigger-bomb.png", "bomb.png", "cut-png.png", "cut-tiff.tif", "empty.png", "letter.png"]
+    dest = tmp_path / "out"
+
+    result = run_script("changeImage.py", images, "--dest", dest)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = error_lines(result.stderr)
+    assert len(errors) == len(bad), result.stderr
+    for name, line in zip(bad, errors, strict=True):
+        assert line.startswith(f"{images / name}: "), line
+    assert "decompression bomb" in errors[0] and "decompression bomb" in errors[1]
+    assert "not an image" in errors[4] and "not an image" in errors[5]
+    assert result.stderr.splitlines()[-1] == "2 images done, 0 skipped, 6 failed"
+    assert sorted(path.name for path in dest.iterdir()) == ["good1.jpeg", "good2.jpeg"]
+    for path in dest.iterdir():
+        assert read(path).size == (600, 400)
+
+
+def test_other_files_hidden_files_and_own_outputs_are_left_alone(tmp_path, run_script):
+    images = tmp_path / "images"
+    images.mkdir()
+    corner_image().save(images / "001.png")
+    corner_image().save(images / ".hidden.png")
+    (images / "notes.txt").write_text("Delivered on Monday.\n")
+    (images / "LICENSE").write_text("Do what you like.\n")
+    corner_image().save(images / "lone.jpeg")  # its output would be itself
+    corner_image().save(images / "002.gif")  # 002.gif and 002.bmp: both -> 002.jpeg
+    corner_image().save(images / "002.bmp")
+    before = snapshot(images)
+
+    first = run_script("changeImage.py", images)
+
+    assert first.returncode == 1
+    assert "Traceback" not in first.stderr
+    errors = error_lines(first.stderr)
+    assert [line.split(": ")[0] for line in errors] == [
+        str(images / "002.bmp"),
+        str(images / "002.gif"),
+        str(images / "lone.jpeg"),
+    ]
+    assert "would overwrite this source" in errors[2]
+    assert first.stderr.splitlines()[-1] == "1 images done, 0 skipped, 3 failed"
+    after = snapshot(images)
+    assert set(after) - set(before) == {"001.jpeg"}
+    assert {name: after[name] for name in before} == before
+
+    # 001.jpeg is 001.png's output, not a source whose output would be itself.
+    second = run_script("changeImage.py", images)
+    assert second.stderr.splitlines()[-1] == "0 images done, 1 skipped, 3 failed"
+    assert snapshot(images) == after
+
+
+def test_a_killed_run_leaves_only_complete_outputs(make_supplier_data, tmp_path, run_script):
+    images = make_supplier_data(count=3) / "images"
+    dest = tmp_path / "out"
+    dest.mkdir()
+    # Leftovers of an earlier killed run: ours is removed, another program's is not.
+    (dest / ".002.jpeg.a1b2c3d4.tmp").write_bytes(b"half a JPEG")
+    (dest / ".someone-else.tmp").write_bytes(b"not ours")
+    command = [sys.executable, ROOT / "changeImage.py", images, "--dest", dest, "--jobs", "1"]
+
+    with subprocess.Popen(command, stderr=subprocess.DEVNULL) as process:
+        deadline = time.monotonic() + 60
+        while not list(dest.glob("*.jpeg")) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+    assert list(dest.glob("*.jpeg")), "no output appeared"
+    for path in dest.glob("*.jpeg"):
+        assert read(path).size == (600, 400)  # whatever is there is complete
+
+    result = run_script("changeImage.py", images, "--dest", dest)
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in dest.iterdir()) == [
+        ".someone-else.tmp",
+        "001.jpeg",
+        "002.jpeg",
+        "003.jpeg",
+    ]
+    for path in dest.glob("*.jpeg"):
+        assert read(path).size == (600, 400)
+
+
+# --- usage -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["missing"], "no such folder"),
+        (["images", "--size", "600"], "not WIDTHxHEIGHT"),
+        (["images", "--size", "0x400"], "not WIDTHxHEIGHT"),
+        (["images", "--rotate", "45"], "not a multiple of 90"),
+        (["images", "--quality", "0"], "not a JPEG quality"),
+        (["images", "--jobs", "0"], "not a number of processes"),
+        (["images", "--keep-name"], "--keep-name would overwrite the sources"),
+    ],
+)
+def test_bad_usage_exits_2_having_done_nothing(tmp_path, run_script, arguments, message):
+    (tmp_path / "images").mkdir()
+    corner_image().save(tmp_path / "images" / "001.png")
+
+    result = run_script("changeImage.py", *arguments)
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert os.listdir(tmp_path / "images") == ["001.png"]
+
+
+def test_plan_is_made_from_names_and_mtimes(tmp_path):
+    corner_image().save(tmp_path / "001.tif")
+    corner_image().save(tmp_path / "002.tif")
+    convert(Job(tmp_path / "001.tif", tmp_path / "001.jpeg", (60, 40), 0, 85))
+    then = time.time_ns() - 10**10
+    os.utime(tmp_path / "001.tif", ns=(then, then))
+    os.utime(tmp_path / "001.jpeg", ns=(then + 10**9, then + 10**9))
+
+    plan = make_plan(tmp_path, tmp_path)
+
+    assert plan.todo == [(tmp_path / "002.tif", tmp_path / "002.jpeg")]
+    assert plan.skipped == [(tmp_path / "001.tif", tmp_path / "001.jpeg")]
+    assert plan.refused == []
+    os.utime(tmp_path / "001.tif", ns=(then + 2 * 10**9,) * 2)  # the supplier sent it again
+    assert len(make_plan(tmp_path, tmp_path).todo) == 2
+    assert len(make_plan(tmp_path, tmp_path, force=True).todo) == 2
+
+
+def test_sizes_and_rotations_are_parsed():
+    assert changeImage.parse_size("600x400") == (600, 400)
+    assert changeImage.parse_size("128X128") == (128, 128)
+    assert [changeImage.parse_rotation(d) for d in ("90", "-90", "180", "360")] == [90, 270, 180, 0]
