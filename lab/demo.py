@@ -22,7 +22,7 @@ CHAIN = [
     ("supplier_image_upload.py", []),
     ("run.py", []),
     ("report_email.py", []),
-    ("health_check.py", ["--state", "{folder}/health_check.json"]),
+    ("health_check.py", ["--verbose", "--state", "{folder}/health_check.json"]),
 ]
 # health_check.py follows Nagios: 2 means it found a problem, which is a result, not a failure.
 ACCEPTED = {"health_check.py": {0, 2}}
