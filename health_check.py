@@ -556,7 +556,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--disk-path",
         action="append",
-        default=argparse.SUPPRESS,  # no "(default: None)" in --help
         metavar="PATH",
         help="file system to check; repeat for several (default: /)",
     )
@@ -584,20 +583,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--textfile",
         type=Path,
-        default=argparse.SUPPRESS,  # no "(default: None)" in --help
         metavar="PATH",
         help="also write the results for Prometheus (node_exporter textfile *.prom)",
     )
     parser.add_argument(
         "--interval",
         type=float,
-        default=argparse.SUPPRESS,  # no "(default: None)" in --help
         metavar="SECONDS",
         help="check again every SECONDS until stopped (default: check once)",
     )
     args = parser.parse_args(argv)
-    for name in ("disk_path", "textfile", "interval"):
-        setattr(args, name, getattr(args, name, None))
     thresholds = {
         "--max-cpu": args.max_cpu,
         "--min-disk": args.min_disk,
