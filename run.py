@@ -30,7 +30,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import requests
 
@@ -44,6 +43,7 @@ from supplier_data import (
     add_folder_argument,
     add_url_argument,
     catalog_session,
+    check_catalog_url,
     describe_http_error,
     describe_response,
     endpoint,
@@ -65,18 +65,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_folder_argument(parser, "descriptions", "the .txt description files")
     add_url_argument(parser)
     return parser.parse_args(argv)
-
-
-def check_url(url: str) -> str:
-    """The URL if it can be used (http or https, with a host); UsageError if not."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError as error:
-        raise UsageError(f"catalog URL {url!r} is not usable ({error})") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"catalog URL {url!r} is not usable (write it like http://localhost)")
-    return url
 
 
 def key(fruit: Description) -> tuple[str, str]:
@@ -167,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args)
     try:
-        fruits_url = endpoint(check_url(args.url), "fruits")
+        fruits_url = endpoint(check_catalog_url(args.url), "fruits")
         fruits, errors = read_descriptions(args.folder)
     except UsageError as error:
         log.error("%s", error)

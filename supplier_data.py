@@ -60,6 +60,23 @@ def catalog_url() -> str:
     return env_default("CATALOG_URL", DEFAULT_CATALOG_URL)
 
 
+def check_catalog_url(url: str) -> str:
+    """The catalog URL without its trailing slash if it can be used; UsageError if not."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as error:
+        raise UsageError(f"catalog URL {url!r} is not usable ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"catalog URL {url!r} is not usable: write it like http://localhost "
+            "(check --url or CATALOG_URL)"
+        )
+    return url.rstrip("/")
+
+
 def endpoint(base_url: str, name: str) -> str:
     """``http://host`` + ``fruits`` -> ``http://host/fruits/``: always the trailing slash,
     since Django answers a POST to ``/fruits`` with a redirect and the data is lost."""

@@ -26,7 +26,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 import urllib3
@@ -40,6 +40,7 @@ from supplier_data import (
     add_folder_argument,
     add_url_argument,
     catalog_session,
+    check_catalog_url,
     describe_http_error,
     describe_response,
     endpoint,
@@ -81,10 +82,7 @@ class CheckFailed(Exception):
 
 def catalog_base(url: str) -> str:
     """The catalog's base URL, ``http://host``, also from a course-style ``http://host/upload/``."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(f"{url!r} is not an http:// or https:// URL: check --url or CATALOG_URL")
-    return url.rstrip("/").removesuffix("/upload")
+    return check_catalog_url(url).removesuffix("/upload")
 
 
 def media_url(base: str, name: str) -> str:

@@ -7,8 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from run import check_url, post_fruit, upload
-from supplier_data import UsageError, catalog_session, endpoint, read_description, read_descriptions
+from run import post_fruit, upload
+from supplier_data import (
+    UsageError,
+    catalog_session,
+    check_catalog_url,
+    endpoint,
+    read_description,
+    read_descriptions,
+)
 
 
 def write_descriptions(folder: Path, texts: dict[str, str | bytes]) -> Path:
@@ -239,11 +246,11 @@ def test_other_answers_are_reported_with_status_and_text(start_lab, tmp_path) ->
     assert lab.fruits() == []
 
 
-def test_check_url() -> None:
-    assert check_url("http://localhost") == "http://localhost"
-    assert check_url("https://catalog.example.com:8443/shop") == (
+def test_check_catalog_url() -> None:
+    assert check_catalog_url("http://localhost/") == "http://localhost"
+    assert check_catalog_url("https://catalog.example.com:8443/shop") == (
         "https://catalog.example.com:8443/shop"
     )
     for bad in ["", "localhost", "ftp://host", "http://", "http://host:x"]:
         with pytest.raises(UsageError):
-            check_url(bad)
+            check_catalog_url(bad)
