@@ -10,7 +10,7 @@
     $ ./changeImage.py --dry-run --force | head -2
     /tmp/supplier-data/images/001.tif -> /tmp/supplier-data/images/001.jpeg
     /tmp/supplier-data/images/002.tif -> /tmp/supplier-data/images/002.jpeg
-    10 images (dry run) done, 0 skipped, 0 failed
+    dry run: 10 images to do, 0 skipped, 0 failed
 
 Every image of the source folder ($SUPPLIER_DATA/images, default
 ~/supplier-data/images) becomes NAME.jpeg beside it: 600x400 pixels, RGB,
@@ -457,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         report_plan(plan)
         for path, output in plan.todo:
             print(f"{path} -> {output}")
-        return finish(len(plan.todo), len(plan.skipped), len(plan.refused), "images (dry run)")
+        return finish(len(plan.todo), len(plan.skipped), len(plan.refused), "images", dry_run=True)
     with folder_lock(dest):
         plan = make_plan(source, dest, args.keep_name, args.force)
         report_plan(plan)

@@ -34,7 +34,6 @@ from pathlib import Path
 import requests
 
 from supplier_data import (
-    EXIT_OK,
     EXIT_SOME_FAILED,
     EXIT_USAGE,
     HTTP_TIMEOUT,
@@ -179,10 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         for fruit in todo:
             print(json.dumps(fruit.as_json(), ensure_ascii=False))
-        log.info(
-            "dry run: %d fruits to send, %d skipped, %d failed", len(todo), skipped, len(errors)
-        )
-        return EXIT_SOME_FAILED if errors else EXIT_OK
+        return finish(len(todo), skipped, len(errors), "fruits", dry_run=True)
 
     failed = upload(session, fruits_url, todo)
     return finish(len(todo) - failed, skipped, failed + len(errors), "fruits")

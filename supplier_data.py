@@ -157,9 +157,15 @@ def progress(items: Iterable[T], total: int, what: str) -> Iterable[T]:
     return tqdm(items, total=total, unit=what, leave=False, file=sys.stderr)
 
 
-def finish(done: int, skipped: int, failed: int, what: str) -> int:
-    """Log the one-line summary and return the exit status: 0 all done, 1 some failed."""
-    log.info("%d %s done, %d skipped, %d failed", done, what, skipped, failed)
+def finish(done: int, skipped: int, failed: int, what: str, dry_run: bool = False) -> int:
+    """Log the one-line summary and return the exit status: 0 all done, 1 some failed.
+
+    In a dry run ``done`` is what a real run would do: "dry run: 3 images to do, ...".
+    """
+    if dry_run:
+        log.info("dry run: %d %s to do, %d skipped, %d failed", done, what, skipped, failed)
+    else:
+        log.info("%d %s done, %d skipped, %d failed", done, what, skipped, failed)
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
@@ -189,11 +195,6 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    with atomic_output(path) as temporary:
-        temporary.write_bytes(data)
 
 
 # --- the catalog web service -----------------------------------------------------

@@ -15,7 +15,7 @@ $ ./supplier_image_upload.py supplier-data/images
 0 images done, 3 skipped, 0 failed
 $ ./supplier_image_upload.py -n supplier-data/images    # 004.jpeg came since
 supplier-data/images/004.jpeg
-dry run: 1 images to upload, 3 skipped, 0 failed
+dry run: 1 images to do, 3 skipped, 0 failed
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ import requests
 import urllib3
 
 from supplier_data import (
-    EXIT_OK,
     EXIT_SOME_FAILED,
     EXIT_USAGE,
     HTTP_TIMEOUT,
@@ -290,13 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         for result in results:
             if result.outcome == TO_UPLOAD:
                 print(result.path)
-        log.info(
-            "dry run: %d images to upload, %d skipped, %d failed",
-            count[TO_UPLOAD],
-            count[SKIPPED],
-            count[FAILED],
-        )
-        return EXIT_SOME_FAILED if count[FAILED] else EXIT_OK
+        return finish(count[TO_UPLOAD], count[SKIPPED], count[FAILED], "images", dry_run=True)
     return finish(count[UPLOADED], count[SKIPPED], count[FAILED], "images")
 
 
