@@ -46,7 +46,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from supplier_data import (
+from cli import (
     EXIT_USAGE,
     UsageError,
     atomic_output,
@@ -55,8 +55,8 @@ from supplier_data import (
     make_parser,
     progress,
     setup_logging,
-    supplier_data_dir,
 )
+from supplier_data import supplier_data_dir
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future

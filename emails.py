@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
-from supplier_data import UsageError, env_default
+from cli import UsageError, env_default
 
 DEFAULT_SENDER = "automation@example.com"
 DEFAULT_SMTP_HOST = "localhost"

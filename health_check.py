@@ -54,7 +54,7 @@ from typing import Any, NamedTuple, NoReturn
 
 import psutil
 
-from supplier_data import atomic_output, log, make_parser, setup_logging
+from cli import atomic_output, log, make_parser, setup_logging
 
 # Nagios plugin exit statuses.
 OK, CRITICAL, UNKNOWN = 0, 2, 3

@@ -42,20 +42,17 @@ from pathlib import Path
 
 import emails
 import reports
-from supplier_data import (
+from cli import (
     EXIT_SOME_FAILED,
     EXIT_USAGE,
-    Description,
-    DescriptionError,
     UsageError,
-    add_folder_argument,
     env_default,
     finish,
     log,
     make_parser,
-    read_descriptions,
     setup_logging,
 )
+from supplier_data import Description, DescriptionError, add_folder_argument, read_descriptions
 
 DEFAULT_PDF = "/tmp/processed.pdf"
 SUBJECT = "Upload Completed - Online Fruit Store"

@@ -42,7 +42,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
-from supplier_data import Description, DescriptionError, atomic_output
+from cli import atomic_output
+from supplier_data import Description, DescriptionError
 
 CHART_BARS = 20  # the heaviest fruits get a bar each; more would be unreadable
 BAR_HEIGHT = 14  # points per bar

@@ -33,26 +33,26 @@ from pathlib import Path
 
 import requests
 
-from supplier_data import (
-    EXIT_SOME_FAILED,
-    EXIT_USAGE,
+from catalog import (
     HTTP_TIMEOUT,
-    Description,
-    UsageError,
-    add_folder_argument,
     add_url_argument,
     catalog_session,
     check_catalog_url,
     describe_http_error,
     describe_response,
     endpoint,
+)
+from cli import (
+    EXIT_SOME_FAILED,
+    EXIT_USAGE,
+    UsageError,
     finish,
     log,
     make_parser,
     progress,
-    read_descriptions,
     setup_logging,
 )
+from supplier_data import Description, add_folder_argument, read_descriptions
 
 
 class CatalogUnreachable(Exception):

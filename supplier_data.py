@@ -1,106 +1,25 @@
-"""What the scripts share: where the supplier's data is and how every script behaves.
+"""The supplier's drop: where it is, and the format of its description files.
 
-The supplier's drop is a folder (``$SUPPLIER_DATA``, default
-``~/supplier-data``) with ``images/`` and ``descriptions/``. This module
-owns that layout and the format of the description files, and the few
-habits every script of the chain has in common (``../shared/CONVENTIONS.md``):
-settings from flag, then environment, then the lab's default; ``-v``/``-q``
-and logging to stderr; a progress bar only at a terminal; the one-line
-summary and exit status; atomic writes; the catalog's HTTP session.
-
-It imports only the standard library at the top: ``health_check.py`` runs it
-every minute. ``requests`` and ``tqdm`` are imported where they are used.
+The drop is a folder (``$SUPPLIER_DATA``, default ``~/supplier-data``) with
+``images/`` and ``descriptions/``. This module owns that layout and the format
+of the description files; ``run.py`` and ``report_email.py`` read them here
+and nowhere else.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import logging
-import os
 import re
-import sys
-import tempfile
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
 
-if TYPE_CHECKING:
-    import requests
-
-log = logging.getLogger("fruit-store")
-
-# Exit statuses of the conventions (health_check.py uses Nagios' own).
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+from cli import UsageError, env_default, log
 
 DEFAULT_SUPPLIER_DATA = "~/supplier-data"
-DEFAULT_CATALOG_URL = "http://localhost"
-# (connect, read) seconds for every request to the catalog.
-HTTP_TIMEOUT = (5, 60)
-
-
-class UsageError(Exception):
-    """Bad usage or configuration: the script says why and exits 2, having done nothing."""
-
-
-# --- settings and command line -------------------------------------------------
-
-
-def env_default(variable: str, default: str) -> str:
-    """The environment's value for a setting, or the lab's default."""
-    return os.environ.get(variable) or default
 
 
 def supplier_data_dir() -> Path:
     return Path(env_default("SUPPLIER_DATA", DEFAULT_SUPPLIER_DATA)).expanduser()
-
-
-def catalog_url() -> str:
-    return env_default("CATALOG_URL", DEFAULT_CATALOG_URL)
-
-
-def check_catalog_url(url: str) -> str:
-    """The catalog URL without its trailing slash if it can be used; UsageError if not."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError as error:
-        raise UsageError(f"catalog URL {url!r} is not usable ({error})") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(
-            f"catalog URL {url!r} is not usable: write it like http://localhost "
-            "(check --url or CATALOG_URL)"
-        )
-    return url.rstrip("/")
-
-
-def endpoint(base_url: str, name: str) -> str:
-    """``http://host`` + ``fruits`` -> ``http://host/fruits/``: always the trailing slash,
-    since Django answers a POST to ``/fruits`` with a redirect and the data is lost."""
-    return f"{base_url.rstrip('/')}/{name.strip('/')}/"
-
-
-def make_parser(doc: str | None, dry_run: bool = True) -> argparse.ArgumentParser:
-    """An argparse parser with the script's docstring as help and the shared flags."""
-    summary, _, epilog = (doc or "").strip().partition("\n")
-    parser = argparse.ArgumentParser(
-        description=summary,
-        epilog=epilog.strip() or None,
-        formatter_class=HelpFormatter,
-    )
-    if dry_run:
-        parser.add_argument(
-            "-n", "--dry-run", action="store_true", help="say what would be done, change nothing"
-        )
-    loudness = parser.add_mutually_exclusive_group()
-    loudness.add_argument(
-        "-v", "--verbose", action="store_true", help="say what is done for each item"
-    )
-    loudness.add_argument("-q", "--quiet", action="store_true", help="print errors only")
-    return parser
 
 
 def add_folder_argument(parser: argparse.ArgumentParser, subfolder: str, what: str) -> None:
@@ -112,145 +31,6 @@ def add_folder_argument(parser: argparse.ArgumentParser, subfolder: str, what: s
         default=supplier_data_dir() / subfolder,
         help=f"folder of {what} ($SUPPLIER_DATA/{subfolder})",
     )
-
-
-def add_url_argument(parser: argparse.ArgumentParser, extra: str = "") -> None:
-    """--url, the catalog's base URL, for the scripts that talk to it."""
-    parser.add_argument(
-        "--url", default=catalog_url(), help=f"base URL of the catalog{extra} ($CATALOG_URL)"
-    )
-
-
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows the defaults and keeps the docstring's example as it is written."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False) or isinstance(action, argparse._StoreConstAction):
-            return action.help  # "(default: False)" on a switch says nothing
-        return super()._get_help_string(action)
-
-
-def setup_logging(args: argparse.Namespace) -> None:
-    """Messages to stderr: warnings and the summary by default, more with -v, errors with -q."""
-    level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
-    # Libraries speak at INFO and above only: -v is about our work, not every TIFF tag read.
-    logging.basicConfig(
-        level=max(level, logging.INFO), format="%(message)s", stream=sys.stderr, force=True
-    )
-    log.setLevel(level)
-    # urllib3 logs each retry as a warning; the script's own one line says what matters.
-    logging.getLogger("urllib3").setLevel(logging.WARNING if args.verbose else logging.ERROR)
-
-
-T = TypeVar("T")
-
-
-def progress(items: Iterable[T], total: int, what: str) -> Iterable[T]:
-    """A tqdm progress bar when a person watches stderr; the items unchanged under cron."""
-    if not sys.stderr.isatty() or not log.isEnabledFor(logging.INFO) or total < 2:
-        return items
-    try:
-        from tqdm import tqdm
-    except ImportError:  # a bare lab machine: the work matters, the bar does not
-        return items
-
-    return tqdm(items, total=total, unit=what, leave=False, file=sys.stderr)
-
-
-def finish(done: int, skipped: int, failed: int, what: str, dry_run: bool = False) -> int:
-    """Log the one-line summary and return the exit status: 0 all done, 1 some failed.
-
-    In a dry run ``done`` is what a real run would do: "dry run: 3 images to do, ...".
-    """
-    if dry_run:
-        log.info("dry run: %d %s to do, %d skipped, %d failed", done, what, skipped, failed)
-    else:
-        log.info("%d %s done, %d skipped, %d failed", done, what, skipped, failed)
-    return EXIT_SOME_FAILED if failed else EXIT_OK
-
-
-# --- files ---------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """Yield a temporary name beside ``path``; rename it into place only if the block succeeds.
-
-    A killed run leaves at most a hidden ``.NAME.*.tmp`` file, never a half-written ``path``.
-    """
-    path = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(temporary)
-        os.chmod(temporary, 0o644 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# --- the catalog web service -----------------------------------------------------
-
-
-def catalog_session(pool_size: int = 10, retries: int = 5) -> requests.Session:
-    """One keep-alive session for the catalog, retrying what is safe to retry.
-
-    urllib3's ``Retry`` retries with backoff when the connection could not be
-    made, and on 502/503/504 answers (the request was not handled). A request
-    that was sent and got no answer is never retried here, because a POST may
-    have been done: the caller looks at the server before trying again.
-    """
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-
-    retry = Retry(
-        total=retries,
-        connect=retries,
-        read=0,
-        status=retries,
-        other=0,
-        backoff_factor=0.2,
-        status_forcelist=(502, 503, 504),
-        allowed_methods=None,  # every method: a 503 or a refused connection did nothing
-        raise_on_status=False,  # the caller sees the last answer and reports it
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
-def describe_http_error(error: Exception) -> str:
-    """One line for a failed request: what happened, without the traceback's noise."""
-    import requests
-
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return "connection timed out"
-    if isinstance(error, requests.exceptions.Timeout):
-        return "no answer in time"
-    if isinstance(error, requests.exceptions.ConnectionError):
-        reason = error.args[0] if error.args else error
-        reason = getattr(reason, "reason", reason)
-        return f"connection failed ({reason})"
-    return str(error)
-
-
-def describe_response(response: requests.Response) -> str:
-    """``HTTP 400 Bad Request: {"weight": [...]}``, the server's text cut to one line."""
-    text = " ".join(response.text.split())
-    if len(text) > 300:
-        text = text[:300] + "..."
-    return f"HTTP {response.status_code} {response.reason}: {text}".rstrip(": ")
 
 
 # --- description files -----------------------------------------------------------

@@ -31,24 +31,26 @@ from urllib.parse import quote
 import requests
 import urllib3
 
-from supplier_data import (
-    EXIT_SOME_FAILED,
-    EXIT_USAGE,
+from catalog import (
     HTTP_TIMEOUT,
-    UsageError,
-    add_folder_argument,
     add_url_argument,
     catalog_session,
     check_catalog_url,
     describe_http_error,
     describe_response,
     endpoint,
+)
+from cli import (
+    EXIT_SOME_FAILED,
+    EXIT_USAGE,
+    UsageError,
     finish,
     log,
     make_parser,
     progress,
     setup_logging,
 )
+from supplier_data import add_folder_argument
 
 # changeImage.py writes .jpeg and run.py names each fruit's image STEM.jpeg:
 # a .jpg or .JPEG file would be uploaded under a name no fruit refers to.

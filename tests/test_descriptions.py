@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from cli import UsageError
 from lab.sample_data import SampleFruit, make_data
 from supplier_data import (
     Description,
     DescriptionError,
-    UsageError,
     parse_weight,
     read_description,
     read_descriptions,

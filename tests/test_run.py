@@ -7,15 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from catalog import catalog_session, check_catalog_url, endpoint
+from cli import UsageError
 from run import post_fruit, upload
-from supplier_data import (
-    UsageError,
-    catalog_session,
-    check_catalog_url,
-    endpoint,
-    read_description,
-    read_descriptions,
-)
+from supplier_data import read_description, read_descriptions
 
 
 def write_descriptions(folder: Path, texts: dict[str, str | bytes]) -> Path:

@@ -6,7 +6,7 @@ import pytest
 import requests
 from PIL import Image, ImageDraw
 
-from supplier_data import UsageError
+from cli import UsageError
 from supplier_image_upload import catalog_base, find_images, media_url
 
 SCRIPT = "supplier_image_upload.py"
