@@ -12,12 +12,23 @@ costs nothing to a script that only needs a name rule.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import unquote
 
 from cli import UsageError, env_default
 
 if TYPE_CHECKING:
     import requests
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 DEFAULT_CATALOG_URL = "http://localhost"
 # (connect, read) seconds for every request to the catalog.
@@ -29,26 +40,45 @@ def catalog_url() -> str:
 
 
 def check_catalog_url(url: str) -> str:
-    """The catalog URL without its trailing slash if it can be used; UsageError if not."""
+    """The catalog's base URL, ``http://host``, from any form a student writes it.
+
+    ``http://host``, ``http://host/``, ``http://host/fruits/``, ``http://host/upload``
+    (and ``/feedback/``) all give ``http://host``; a path before those is kept
+    (``https://example.com/shop``). UsageError if it is not an HTTP URL.
+    """
     from urllib.parse import urlsplit
 
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError as error:
         raise UsageError(f"catalog URL {url!r} is not usable ({error})") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
         raise UsageError(
             f"catalog URL {url!r} is not usable: write it like http://localhost "
             "(check --url or CATALOG_URL)"
         )
-    return url.rstrip("/")
+    base = url.strip().rstrip("/")
+    for name in ENDPOINTS:
+        base = base.removesuffix(f"/{name}")
+    return base
+
+
+# The service's endpoints; a URL given with one of them at its end means the service's base.
+ENDPOINTS = ("fruits", "upload", "feedback")
 
 
 def endpoint(base_url: str, name: str) -> str:
     """``http://host`` + ``fruits`` -> ``http://host/fruits/``: always the trailing slash,
-    since Django answers a POST to ``/fruits`` with a redirect and the data is lost."""
+    since the course's server (DEBUG on) answers a POST to ``/fruits`` with a 500 page."""
     return f"{base_url.rstrip('/')}/{name.strip('/')}/"
+
+
+def media_url(base_url: str, name: str = "") -> str:
+    """Where the service serves an uploaded image (quoted), or the folder of them."""
+    from urllib.parse import quote
+
+    return f"{base_url.rstrip('/')}/media/images/{quote(name)}"
 
 
 def add_url_argument(parser: argparse.ArgumentParser, extra: str = "") -> None:
@@ -56,6 +86,49 @@ def add_url_argument(parser: argparse.ArgumentParser, extra: str = "") -> None:
     parser.add_argument(
         "--url", default=catalog_url(), help=f"base URL of the catalog{extra} ($CATALOG_URL)"
     )
+
+
+# --- the name an image has in the catalog -------------------------------------------------
+
+# The course's server keeps uploads in a FileField (upload_to="images/",
+# max_length=100): Django cleans the name (get_valid_filename), and cuts a name
+# whose "images/NAME" is over 100 characters, adding a random suffix. On the lab
+# machine (Apache, LANG=C) a non-ASCII name is an HTTP 500.
+IMAGE_NAME_MAX = 100 - len("images/")
+
+
+def catalog_image_name(name: str) -> str:
+    """The name the course's server stores an upload named ``name`` under, unchanged.
+
+    ASCII only (accents transliterated: ``fraîse`` -> ``fraise``), spaces to
+    ``_``, other characters dropped (as Django's ``get_valid_filename``), and the
+    stem shortened so that the server does not cut it. ``my fruit.jpeg`` ->
+    ``my_fruit.jpeg``. ValueError when nothing usable is left (``日本.jpeg``).
+    """
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    suffix = _clean(suffix)
+    stem = _clean(stem)[: IMAGE_NAME_MAX - len(suffix) - 1].rstrip(".")
+    if not stem.strip("._-"):
+        raise ValueError(
+            f"{name!r} has no letters or digits a web server keeps in a file name; "
+            "rename it with Latin letters or digits"
+        )
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+# Letters NFKD does not take apart into an ASCII letter and an accent.
+_TRANSLITERATION = str.maketrans(
+    {"Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Ø": "O", "ø": "o", "ß": "ss", "Ł": "L",
+     "ł": "l", "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "ı": "i"}
+)  # fmt: skip
+
+
+def _clean(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION))
+    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^-\w.]", "", ascii_text.strip().replace(" ", "_"), flags=re.ASCII)
 
 
 def catalog_session(pool_size: int = 10, retries: int = 5) -> requests.Session:
@@ -92,6 +165,12 @@ def describe_http_error(error: Exception) -> str:
     """One line for a failed request: what happened, without the traceback's noise."""
     import requests
 
+    if isinstance(error, requests.exceptions.SSLError):
+        # An https:// URL to a plain HTTP server: "wrong version number", "record layer failure".
+        return (
+            f"TLS failed ({_innermost(error)}): if the server speaks plain HTTP, "
+            "write the URL with http://"
+        )
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return "connection timed out"
     if isinstance(error, requests.exceptions.Timeout):
@@ -103,9 +182,240 @@ def describe_http_error(error: Exception) -> str:
     return str(error)
 
 
+def _innermost(error: BaseException) -> str:
+    """The reason at the bottom of urllib3's wrapped errors, on one line."""
+    while error.args and isinstance(error.args[0], BaseException):
+        error = error.args[0]
+    reason = getattr(error, "reason", None)
+    return " ".join(str(reason if isinstance(reason, BaseException) else error).split())
+
+
 def describe_response(response: requests.Response) -> str:
     """``HTTP 400 Bad Request: {"weight": [...]}``, the server's text cut to one line."""
     text = " ".join(response.text.split())
     if len(text) > 300:
         text = text[:300] + "..."
     return f"HTTP {response.status_code} {response.reason}: {text}".rstrip(": ")
+
+
+class CatalogError(Exception):
+    """The catalog could not be read or reached; str() is one line saying what to do."""
+
+
+def answer_lost(error: Exception) -> bool:
+    """True when a request went out and no answer came back (connection dropped, read
+    timeout): the server may have done the work. False when no connection could be made."""
+    import requests
+    import urllib3
+
+    if not isinstance(error, (requests.ConnectionError, requests.Timeout)):
+        return False
+    if isinstance(error, (requests.ConnectTimeout, requests.exceptions.SSLError)):
+        return False
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    # NewConnectionError (refused, unknown host) is a ConnectTimeoutError in urllib3 2.
+    return not isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
+
+
+# --- what the catalog has --------------------------------------------------------------------
+
+
+def fetch_list(session: requests.Session, url: str) -> list[dict]:
+    """The rows ``GET url`` lists (``/fruits/``, ``/feedback/``); CatalogError if it cannot tell."""
+    import requests
+
+    try:
+        response = session.get(url, timeout=HTTP_TIMEOUT)
+    except requests.RequestException as error:
+        raise CatalogError(
+            f"cannot reach the catalog at {url}: {describe_http_error(error)}; is it running?"
+        ) from None
+    if response.status_code != 200:
+        raise CatalogError(
+            f"cannot read the catalog at {url}: {describe_response(response)}; is the URL right?"
+        )
+    try:
+        rows = response.json()
+    except ValueError:
+        rows = None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise CatalogError(f"{url} did not answer with a list; is the URL right?")
+    return rows
+
+
+def listed_images(session: requests.Session, base_url: str) -> set[str] | None:
+    """The names in the server's listing of ``/media/images/`` (one request), None if it
+    offers none (Apache without ``Options Indexes`` answers 403). CatalogError if the
+    server cannot be reached."""
+    import requests
+
+    url = media_url(base_url)
+    try:
+        response = session.get(url, timeout=HTTP_TIMEOUT)
+    except requests.RequestException as error:
+        raise CatalogError(
+            f"cannot reach the catalog at {base_url}/: {describe_http_error(error)}: "
+            "is the service running? Check --url or CATALOG_URL"
+        ) from None
+    if response.status_code != 200 or "html" not in response.headers.get("Content-Type", ""):
+        return None
+    return _IndexLinks.names_in(response.text)
+
+
+class _IndexLinks(HTMLParser):
+    """The files an Apache (mod_autoindex) or nginx listing links to."""
+
+    @classmethod
+    def names_in(cls, page: str) -> set[str]:
+        parser = cls()
+        parser.names: set[str] = set()
+        parser.feed(page)
+        return parser.names
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href") or ""
+        if tag == "a" and href and not href.startswith(("?", "/", "#")) and "/" not in href:
+            self.names.add(unquote(href))
+
+
+def image_size(session: requests.Session, base_url: str, name: str) -> int | None:
+    """Size in bytes of the image the server serves as ``name``, None when it has none.
+
+    Raises CatalogError when the answer does not say, and requests' errors.
+    """
+    url = media_url(base_url, name)
+    response = session.head(url, timeout=HTTP_TIMEOUT)
+    if response.status_code == 404:
+        return None
+    if response.status_code != 200 or "Content-Length" not in response.headers:
+        raise CatalogError(
+            f"cannot tell whether the server has {name} (HEAD {url}: {describe_response(response)})"
+        )
+    return int(response.headers["Content-Length"])
+
+
+class ServerImages:
+    """What the server has in ``/media/images/``: one listing, then a HEAD per name asked.
+
+    Without a listing every name is asked with a HEAD. Sizes are remembered, so a
+    name is asked once per run; safe to use from several threads.
+    """
+
+    def __init__(self, session: requests.Session, base_url: str) -> None:
+        self.session, self.base_url = session, base_url
+        self.listing = listed_images(session, base_url)
+        self._sizes: dict[str, int | None] = {}
+        self._lock = threading.Lock()
+
+    def size(self, name: str, fresh: bool = False) -> int | None:
+        """The size of ``name`` on the server, None if it is not there (``fresh``: ask again)."""
+        if not fresh:
+            with self._lock:
+                if name in self._sizes:
+                    return self._sizes[name]
+            if self.listing is not None and name not in self.listing:
+                return None
+        size = image_size(self.session, self.base_url, name)
+        with self._lock:
+            self._sizes[name] = size
+        return size
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def post_once(
+    session: requests.Session,
+    url: str,
+    payload: dict,
+    is_there: Callable[[], bool],
+) -> str | None:
+    """POST ``payload`` as JSON so that it is created exactly once: None when done, else why not.
+
+    A 502/503/504 was not handled and the session retries it. A POST that got no
+    answer may have been done anyway ("commit then drop"), so ``is_there()`` asks
+    the server before sending once more. Only ``201 Created`` counts. Raises
+    CatalogError when the server cannot be reached or read.
+    """
+    import requests
+
+    problem = ""
+    for _attempt in range(2):
+        try:
+            response = session.post(url, json=payload, timeout=HTTP_TIMEOUT)
+        except requests.RequestException as error:
+            problem = describe_http_error(error)
+            if not answer_lost(error):
+                raise CatalogError(
+                    f"cannot reach the catalog at {url}: {problem}; is it running?"
+                ) from None
+            if is_there():
+                return None
+            continue
+        if response.status_code == 201:
+            return None
+        return describe_response(response)
+    return f"no answer twice ({problem}) and it is not in the catalog; run again later"
+
+
+def post_image(
+    session: requests.Session, base_url: str, path: Path, name: str
+) -> requests.Response:
+    """POST one image as the course's example does: a multipart form, field ``file``, under
+    ``name`` (its catalog name)."""
+    with path.open("rb") as image:
+        return session.post(
+            endpoint(base_url, "upload"),
+            files={"file": (name, image, "image/jpeg")},
+            timeout=HTTP_TIMEOUT,
+        )
+
+
+def in_flight(work: Callable[[T], R], items: list[T], jobs: int) -> Iterator[R]:
+    """``work(item)`` for each item, ``jobs`` at a time over threads; results in items' order.
+
+    For HTTP over one keep-alive session: while one request waits for its answer,
+    the next is on its way. Ctrl-C cancels what has not started.
+    """
+    if jobs <= 1 or len(items) <= 1:
+        yield from map(work, items)
+        return
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        yield from pool.map(work, items)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+# What post_all says of the items it did not send once the server stopped answering.
+NOT_SENT = "the catalog stopped answering"
+
+
+def post_all(
+    session: requests.Session,
+    url: str,
+    payloads: list[dict],
+    key: Callable[[dict], object],
+    jobs: int = 4,
+) -> Iterator[str | None]:
+    """POST each payload exactly once, ``jobs`` in flight; yield, in order, None or why not.
+
+    ``key`` tells a payload's row in ``GET url`` (a fruit: its name and image
+    name), so a lost answer is looked up before sending again. Once the server
+    cannot be reached, what is left is not sent (one line says why, not one per item).
+    """
+    unreachable = threading.Event()
+
+    def is_there(payload: dict) -> bool:
+        return key(payload) in {key(row) for row in fetch_list(session, url)}
+
+    def send(payload: dict) -> str | None:
+        if unreachable.is_set():
+            return NOT_SENT
+        try:
+            return post_once(session, url, payload, lambda: is_there(payload))
+        except CatalogError as error:
+            unreachable.set()
+            return str(error)
+
+    return in_flight(send, payloads, jobs)

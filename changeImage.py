@@ -13,7 +13,8 @@
     dry run: 10 images to do, 0 skipped, 0 failed
 
 Every image of the source folder ($SUPPLIER_DATA/images, default
-~/supplier-data/images) becomes NAME.jpeg beside it: 600x400 pixels, RGB,
+~/supplier-data/images) becomes NAME.jpeg beside it, NAME as the catalog will
+store it ("my fruit.tif" -> my_fruit.jpeg, see catalog.py): 600x400 pixels, RGB,
 transparent areas made white, upright as its EXIF orientation says. Any format
 Pillow reads is a source (chosen by extension; a file with no extension is
 a source when Pillow recognises its content). Hidden files, other files and
@@ -46,6 +47,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from catalog import catalog_image_name
 from cli import (
     EXIT_USAGE,
     UsageError,
@@ -110,11 +112,14 @@ def make_plan(source: Path, dest: Path, keep_name: bool = False, force: bool = F
     in_place = dest.exists() and os.path.samefile(source, dest)
     names = sorted(entry.name for entry in os.scandir(source) if is_candidate(entry))
     sources_by_output: dict[str, list[str]] = defaultdict(list)
+    plan = Plan([], [], [])
     for name in names:
         if is_image_file(source / name):
-            sources_by_output[output_name(name, keep_name)].append(name)
+            try:
+                sources_by_output[output_name(name, keep_name)].append(name)
+            except ValueError as error:
+                plan.refused.append((source / name, f"the catalog cannot take its name: {error}"))
 
-    plan = Plan([], [], [])
     for name_out, sources in sources_by_output.items():
         output = dest / name_out
         if in_place and name_out in sources and len(sources) > 1:
@@ -172,8 +177,12 @@ def pillow_recognises(path: Path) -> bool:
 
 
 def output_name(name: str, keep_name: bool = False) -> str:
-    """``001.tif`` -> ``001.jpeg``; the name unchanged with ``keep_name``."""
-    return name if keep_name else Path(name).stem + OUTPUT_SUFFIX
+    """``001.tif`` -> ``001.jpeg``, ``my fruit.tif`` -> ``my_fruit.jpeg`` (the name the
+    catalog will store, see catalog.py); the name unchanged with ``keep_name``.
+
+    ValueError when the name has nothing the catalog keeps (``日本.tif``).
+    """
+    return name if keep_name else catalog_image_name(Path(name).stem + OUTPUT_SUFFIX)
 
 
 def is_up_to_date(source: Path, output: Path) -> bool:

@@ -61,6 +61,17 @@ def make_parser(doc: str | None, dry_run: bool = True) -> argparse.ArgumentParse
     return parser
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number, 1 or more (``--jobs``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Shows the defaults and keeps the docstring's example as it is written."""
 
@@ -107,6 +118,11 @@ def finish(done: int, skipped: int, failed: int, what: str, dry_run: bool = Fals
     else:
         log.info("%d %s done, %d skipped, %d failed", done, what, skipped, failed)
     return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def plural(number: int, noun: str) -> str:
+    """``plural(1, "fruit")`` -> ``1 fruit``, ``plural(3, "fruit")`` -> ``3 fruits``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 # --- files ---------------------------------------------------------------------

@@ -42,7 +42,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
-from cli import atomic_output
+from cli import atomic_output, plural
 from supplier_data import Description, DescriptionError
 
 CHART_BARS = 20  # the heaviest fruits get a bar each; more would be unreadable
@@ -287,10 +287,6 @@ def problem_line(item: DescriptionError | str) -> str:
         where = f"{item.path.name}:{item.line}" if item.line else item.path.name
         return f"{where}: {item.message}"
     return str(item)
-
-
-def plural(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _shorten(text: str) -> str:

@@ -3,10 +3,12 @@
 
 Each .txt file of $SUPPLIER_DATA/descriptions (line 1 the name, line 2 the
 weight, then the description) becomes one fruit, POSTed as JSON to
-$CATALOG_URL/fruits/, with the image name 001.jpeg for 001.txt. Fruits already
-in the catalog (same name and image name) are not sent again, so it is safe to
-run it again after a failure: each fruit ends up in the catalog once. A bad
-file is reported with its line and skipped; the others are sent.
+$CATALOG_URL/fruits/, with its picture's catalog name as image name (001.jpeg
+for 001.txt, my_fruit.jpeg for "my fruit.txt"). Fruits already in the catalog
+(same name and image name) are not sent again, so it is safe to run it again
+after a failure: each fruit ends up in the catalog once. A fruit is sent only
+when the server has its picture, and the same picture as images/ has; a bad
+file is reported with its line and skipped; the others are sent, --jobs at a time.
 
 $ export SUPPLIER_DATA=new CATALOG_URL=http://localhost
 $ ./run.py --dry-run --quiet | cut -c1-60
@@ -17,11 +19,12 @@ new/descriptions/005.txt:2: weight 'heavy' is not a whole number of pounds (writ
 {"name": "Pomegranate", "weight": 120, "description": "The p
 $ ./run.py
 new/descriptions/005.txt:2: weight 'heavy' is not a whole number of pounds (write it like '500 lbs')
-new/descriptions/004.txt: image 004.jpeg is not in new/images (convert it with changeImage.py)
-4 fruits done, 0 skipped, 1 failed
+new/descriptions/004.txt: not sent: 004.jpeg is not on the server (run supplier_image_upload.py)
+3 fruits done, 0 skipped, 2 failed
 $ ./run.py
 new/descriptions/005.txt:2: weight 'heavy' is not a whole number of pounds (write it like '500 lbs')
-0 fruits done, 4 skipped, 1 failed
+new/descriptions/004.txt: not sent: 004.jpeg is not on the server (run supplier_image_upload.py)
+0 fruits done, 3 skipped, 2 failed
 """
 
 from __future__ import annotations
@@ -31,16 +34,17 @@ import json
 import sys
 from pathlib import Path
 
-import requests
-
 from catalog import (
-    HTTP_TIMEOUT,
+    NOT_SENT,
+    CatalogError,
+    ServerImages,
     add_url_argument,
     catalog_session,
     check_catalog_url,
-    describe_http_error,
-    describe_response,
     endpoint,
+    fetch_list,
+    in_flight,
+    post_all,
 )
 from cli import (
     EXIT_SOME_FAILED,
@@ -49,112 +53,94 @@ from cli import (
     finish,
     log,
     make_parser,
+    plural,
+    positive_int,
     progress,
     setup_logging,
 )
 from supplier_data import Description, add_folder_argument, read_descriptions
 
-
-class CatalogUnreachable(Exception):
-    """The catalog could not be read: nothing can be checked, so nothing more is sent."""
+DEFAULT_JOBS = 4
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = make_parser(__doc__)
     add_folder_argument(parser, "descriptions", "the .txt description files")
     add_url_argument(parser)
+    parser.add_argument(
+        "-j", "--jobs", type=positive_int, default=DEFAULT_JOBS, help="fruits sent at a time"
+    )
     return parser.parse_args(argv)
 
 
-def key(fruit: Description) -> tuple[str, str]:
+def key(fruit: dict) -> tuple[str, str]:
     """What makes a fruit already in the catalog: the same name and image name."""
-    return fruit.name, fruit.image_name
+    return fruit["name"], fruit["image_name"]
 
 
-def fetch_catalog(session: requests.Session, fruits_url: str) -> set[tuple[str, str]]:
-    """(name, image_name) of every fruit in the catalog; CatalogUnreachable if it cannot tell."""
-    try:
-        response = session.get(fruits_url, timeout=HTTP_TIMEOUT)
-    except requests.RequestException as error:
-        raise CatalogUnreachable(
-            f"cannot reach the catalog at {fruits_url}: {describe_http_error(error)}; "
-            "is it running?"
-        ) from None
-    if response.status_code != 200:
-        raise CatalogUnreachable(
-            f"cannot read the catalog at {fruits_url}: {describe_response(response)}; "
-            "is the URL right?"
-        )
-    try:
-        return {(row["name"], row["image_name"]) for row in response.json()}
-    except (ValueError, TypeError, KeyError):
-        raise CatalogUnreachable(
-            f"{fruits_url} did not answer with a list of fruits; is the URL right?"
-        ) from None
+def picture_problem(fruit: Description, server: ServerImages, images: Path) -> str | None:
+    """Why the fruit must not be sent yet (its picture would be broken or wrong), or None.
 
-
-def post_fruit(session: requests.Session, fruits_url: str, fruit: Description) -> str | None:
-    """Create the fruit in the catalog exactly once: None when done, else what went wrong.
-
-    A 503 was not handled and the session retries it. A POST that got no
-    answer may have been done anyway ("commit then drop"), so the catalog is
-    read before sending it once more.
+    The server must have its picture, and when images/ has it too, the same one:
+    a picture of another size there was left by an earlier delivery.
     """
-    problem = ""
-    for _attempt in range(2):
-        try:
-            response = session.post(fruits_url, json=fruit.as_json(), timeout=HTTP_TIMEOUT)
-        except requests.RequestException as error:
-            problem = describe_http_error(error)
-            log.debug("%s: no answer (%s); looking at the catalog", fruit.path, problem)
-            if key(fruit) in fetch_catalog(session, fruits_url):
-                return None
-            continue
-        if response.status_code == 201:
-            return None
-        return describe_response(response)
-    return f"no answer twice ({problem}) and it is not in the catalog; run again later"
+    name = fruit.image_name
+    try:
+        there = server.size(name)
+    except Exception as error:  # CatalogError, or requests' own: the check could not be made
+        return f"cannot tell whether the server has its picture {name} ({error})"
+    if there is None:
+        return f"{name} is not on the server (run supplier_image_upload.py)"
+    try:
+        here = (images / name).stat().st_size
+    except OSError:
+        return None  # nothing to compare with: the server's picture is the one
+    if here != there:
+        return (
+            f"the server has another picture named {name} ({there} bytes, {images / name} is "
+            f"{here}), left by an earlier delivery: remove it on the server, or rename this "
+            "delivery's files"
+        )
+    return None
 
 
-def warn_missing_images(fruits: list[Description], images: Path) -> None:
-    """A warning for each fruit whose picture is not in the images folder (sent anyway)."""
-    if not fruits:
-        return
-    if not images.is_dir():
-        log.warning("%s: no such folder; image names are not checked", images)
-        return
-    for fruit in fruits:
-        if not (images / fruit.image_name).is_file():
-            log.warning(
-                "%s: image %s is not in %s (convert it with changeImage.py)",
-                fruit.path,
-                fruit.image_name,
-                images,
-            )
-
-
-def upload(session: requests.Session, fruits_url: str, fruits: list[Description]) -> int:
-    """POST each fruit; return how many failed (the rest are done)."""
-    failed = 0
-    for index, fruit in enumerate(progress(fruits, len(fruits), "fruit")):
-        try:
-            problem = post_fruit(session, fruits_url, fruit)
-        except CatalogUnreachable as error:
-            log.error("%s", error)
-            return failed + len(fruits) - index
+def check_pictures(
+    fruits: list[Description], server: ServerImages, images: Path, jobs: int
+) -> tuple[list[Description], int]:
+    """The fruits whose pictures are right on the server, and how many were held back."""
+    ready, held = [], 0
+    problems = in_flight(lambda fruit: picture_problem(fruit, server, images), fruits, jobs)
+    for fruit, problem in zip(fruits, problems, strict=True):
         if problem:
+            log.error("%s: not sent: %s", fruit.path, problem)
+            held += 1
+        else:
+            ready.append(fruit)
+    return ready, held
+
+
+def upload(session, fruits_url: str, fruits: list[Description], jobs: int = DEFAULT_JOBS) -> int:
+    """POST each fruit exactly once, ``jobs`` at a time; return how many failed."""
+    failed = unsent = 0
+    outcomes = post_all(session, fruits_url, [fruit.as_json() for fruit in fruits], key, jobs)
+    for fruit, problem in zip(fruits, progress(outcomes, len(fruits), "fruit"), strict=True):
+        if problem == NOT_SENT:
+            unsent += 1
+        elif problem:
             log.error("%s: not uploaded: %s", fruit.path, problem)
             failed += 1
         else:
             log.debug("%s: uploaded %s", fruit.path, fruit.name)
-    return failed
+    if unsent:
+        log.error("%s not sent: %s; run again later", plural(unsent, "more fruit"), NOT_SENT)
+    return failed + unsent
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args)
     try:
-        fruits_url = endpoint(check_catalog_url(args.url), "fruits")
+        base = check_catalog_url(args.url)
         fruits, errors = read_descriptions(args.folder)
     except UsageError as error:
         log.error("%s", error)
@@ -162,26 +148,30 @@ def main(argv: list[str] | None = None) -> int:
     for error in errors:
         log.error("%s", error)
 
-    session = catalog_session()
-    try:
-        present = fetch_catalog(session, fruits_url)
-    except CatalogUnreachable as error:
-        if not args.dry_run:
-            log.error("%s", error)
-            return EXIT_SOME_FAILED
-        log.warning("%s (showing every fruit)", error)
-        present = set()
-    todo = [fruit for fruit in fruits if key(fruit) not in present]
-    skipped = len(fruits) - len(todo)
-    warn_missing_images(todo, args.folder.parent / "images")
+    fruits_url = endpoint(base, "fruits")
+    with catalog_session(pool_size=args.jobs) as session:
+        try:
+            present = {key(row) for row in fetch_list(session, fruits_url)}
+        except CatalogError as error:
+            if not args.dry_run:
+                log.error("%s", error)
+                return EXIT_SOME_FAILED
+            log.warning("%s (showing every fruit)", error)
+            for fruit in fruits:
+                print(json.dumps(fruit.as_json(), ensure_ascii=False))
+            return finish(len(fruits), 0, len(errors), "fruits", dry_run=True)
+        todo = [fruit for fruit in fruits if key(fruit.as_json()) not in present]
+        skipped = len(fruits) - len(todo)
+        server = ServerImages(session, base)
+        todo, held = check_pictures(todo, server, args.folder.parent / "images", args.jobs)
+        failed = held + len(errors)
 
-    if args.dry_run:
-        for fruit in todo:
-            print(json.dumps(fruit.as_json(), ensure_ascii=False))
-        return finish(len(todo), skipped, len(errors), "fruits", dry_run=True)
-
-    failed = upload(session, fruits_url, todo)
-    return finish(len(todo) - failed, skipped, failed + len(errors), "fruits")
+        if args.dry_run:
+            for fruit in todo:
+                print(json.dumps(fruit.as_json(), ensure_ascii=False))
+            return finish(len(todo), skipped, failed, "fruits", dry_run=True)
+        not_sent = upload(session, fruits_url, todo, args.jobs)
+    return finish(len(todo) - not_sent, skipped, failed + not_sent, "fruits")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from catalog import catalog_image_name
 from cli import UsageError, env_default, log
 
 DEFAULT_SUPPLIER_DATA = "~/supplier-data"
@@ -47,7 +48,6 @@ def add_folder_argument(parser: argparse.ArgumentParser, subfolder: str, what: s
 # The catalog's limits (its Django model), in characters.
 NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 5000
-IMAGE_NAME_MAX_LENGTH = 100
 # The largest weight every database's integer column holds.
 WEIGHT_MAX = 2**31 - 1
 WEIGHT_EXAMPLE = "write it like '500 lbs'"
@@ -65,7 +65,9 @@ class Description:
     name: str
     weight: int  # pounds
     description: str
-    image_name: str  # the file's stem + ".jpeg": 001.txt -> 001.jpeg
+    image_name: (
+        str  # its picture's catalog name: 001.txt -> 001.jpeg, my fruit.txt -> my_fruit.jpeg
+    )
 
     def as_json(self) -> dict:
         """The JSON object POSTed to ``/fruits/``."""
@@ -148,6 +150,13 @@ def read_description(path: Path) -> Description:
     except ValueError as error:
         raise DescriptionError(path, 2, str(error)) from None
     description = " ".join(line for line in lines[2:] if line)
+    if not description:
+        raise DescriptionError(
+            path,
+            3,
+            "the description is blank: the catalog refuses a fruit without one "
+            "(write it on line 3)",
+        )
     if len(description) > DESCRIPTION_MAX_LENGTH:
         raise DescriptionError(
             path,
@@ -155,14 +164,10 @@ def read_description(path: Path) -> Description:
             f"the description is {len(description)} characters long; the catalog takes at most "
             f"{DESCRIPTION_MAX_LENGTH} (shorten it)",
         )
-    image_name = path.stem + ".jpeg"
-    if len(image_name) > IMAGE_NAME_MAX_LENGTH:
-        raise DescriptionError(
-            path,
-            None,
-            f"the image name {image_name!r} is longer than the catalog's "
-            f"{IMAGE_NAME_MAX_LENGTH} characters (give the file a shorter name)",
-        )
+    try:
+        image_name = catalog_image_name(path.stem + ".jpeg")
+    except ValueError as error:
+        raise DescriptionError(path, None, f"its picture's name {error}") from None
     return Description(path, name, weight, description, image_name)
 
 
@@ -187,7 +192,28 @@ def read_descriptions(folder: Path) -> tuple[list[Description], list[Description
             descriptions.append(read_description(path))
         except DescriptionError as error:
             errors.append(error)
-    return descriptions, errors
+    clashes = same_image_name(descriptions)
+    errors += [
+        DescriptionError(
+            fruit.path,
+            None,
+            f"its picture's catalog name {fruit.image_name} is also that of "
+            f"{', '.join(other.path.name for other in clashes[fruit.image_name] if other != fruit)}"
+            ": rename all but one (none of them is sent)",
+        )
+        for fruit in descriptions
+        if fruit.image_name in clashes
+    ]
+    errors.sort(key=lambda error: error.path)
+    return [fruit for fruit in descriptions if fruit.image_name not in clashes], errors
+
+
+def same_image_name(fruits: list[Description]) -> dict[str, list[Description]]:
+    """Fruits whose pictures would have the same name in the catalog, by that name."""
+    by_name: dict[str, list[Description]] = {}
+    for fruit in fruits:
+        by_name.setdefault(fruit.image_name, []).append(fruit)
+    return {name: group for name, group in by_name.items() if len(group) > 1}
 
 
 def _decode(path: Path, data: bytes) -> str:

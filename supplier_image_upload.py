@@ -3,8 +3,12 @@
 
 Step 2 of the chain: changeImage.py made the JPEGs, run.py will add the fruits
 that show them. Every ``*.jpeg`` of the folder is sent to ``CATALOG/upload/``
-as a multipart form (field ``file``); an image the server already has is skipped,
-so running it again after a failure uploads only what is missing.
+as a multipart form (field ``file``), under the name the server will really
+store (``my fruit.jpeg`` goes as ``my_fruit.jpeg``, see catalog.py), --jobs at a
+time. An image the server already has is skipped (one listing of its
+/media/images/, then a HEAD for the names there), so running it again after a
+failure uploads only what is missing; a different image of the same name there
+is a conflict, reported and not sent.
 
 $ ./supplier_image_upload.py -v supplier-data/images
 supplier-data/images/001.jpeg: uploaded
@@ -23,22 +27,24 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import requests
-import urllib3
 
 from catalog import (
-    HTTP_TIMEOUT,
+    CatalogError,
+    ServerImages,
     add_url_argument,
+    answer_lost,
+    catalog_image_name,
     catalog_session,
     check_catalog_url,
     describe_http_error,
     describe_response,
     endpoint,
+    in_flight,
+    post_image,
 )
 from cli import (
     EXIT_SOME_FAILED,
@@ -47,6 +53,7 @@ from cli import (
     finish,
     log,
     make_parser,
+    positive_int,
     progress,
     setup_logging,
 )
@@ -70,25 +77,12 @@ class Result:
     level: int = logging.DEBUG  # shown with -v only, unless something is wrong
 
 
-class CatalogUnreachable(Exception):
-    """Nothing answers at the catalog's address: no image can be uploaded."""
+@dataclass(frozen=True)
+class Image:
+    """A local JPEG and the name it has in the catalog."""
 
-
-class CheckFailed(Exception):
-    """The server's answer does not say whether it has the image."""
-
-
-# --- where things are --------------------------------------------------------------
-
-
-def catalog_base(url: str) -> str:
-    """The catalog's base URL, ``http://host``, also from a course-style ``http://host/upload/``."""
-    return check_catalog_url(url).removesuffix("/upload")
-
-
-def media_url(base: str, name: str) -> str:
-    """Where the catalog serves an uploaded image: quoted, so spaces and accents work."""
-    return f"{base}/media/images/{quote(name)}"
+    path: Path
+    name: str
 
 
 def find_images(folder: Path) -> list[Path]:
@@ -102,91 +96,69 @@ def find_images(folder: Path) -> list[Path]:
     )
 
 
-# --- talking to the catalog --------------------------------------------------------
-
-
-def check_reachable(session: requests.Session, base: str) -> None:
-    """Raise CatalogUnreachable unless something answers at ``base`` (any HTTP status will do)."""
-    try:
-        session.head(f"{base}/", timeout=HTTP_TIMEOUT)
-    except requests.RequestException as error:
-        raise CatalogUnreachable(
-            f"cannot reach the catalog at {base}/: {describe_http_error(error)}: "
-            "is the service running? Check --url or CATALOG_URL"
-        ) from None
-
-
-def remote_size(session: requests.Session, url: str) -> int | None:
-    """Size in bytes of the image at ``url`` on the server, or None when it is not there."""
-    response = session.head(url, timeout=HTTP_TIMEOUT)
-    if response.status_code == 404:
-        return None
-    if response.status_code != 200 or "Content-Length" not in response.headers:
-        raise CheckFailed(
-            f"cannot tell whether it is on the server (HEAD {url}: {describe_response(response)}); "
-            "use --force to upload without checking"
-        )
-    return int(response.headers["Content-Length"])
-
-
-def post_image(session: requests.Session, upload_url: str, path: Path) -> requests.Response:
-    """POST one image as the course's example does: a multipart form with the field ``file``."""
-    with path.open("rb") as image:
-        return session.post(
-            upload_url, files={"file": (path.name, image, "image/jpeg")}, timeout=HTTP_TIMEOUT
-        )
-
-
-def answer_lost(error: requests.RequestException) -> bool:
-    """True when the request went out and no answer came back (connection dropped, read
-    timeout): the server may have done the work. False when no connection could be made."""
-    if not isinstance(error, (requests.ConnectionError, requests.Timeout)):
-        return False
-    if isinstance(error, requests.ConnectTimeout):
-        return False
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    # NewConnectionError (refused, unknown host) is a ConnectTimeoutError in urllib3 2.
-    return not isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
+def name_images(paths: list[Path]) -> tuple[list[Image], list[Result]]:
+    """Each path with its catalog name; the paths that have none, or share one, as failures."""
+    by_name: dict[str, list[Path]] = {}
+    failures = []
+    for path in paths:
+        try:
+            by_name.setdefault(catalog_image_name(path.name), []).append(path)
+        except ValueError as error:
+            failures.append(Result(path, FAILED, str(error), logging.ERROR))
+    images = []
+    for name, same in by_name.items():
+        if len(same) == 1:
+            images.append(Image(same[0], name))
+            continue
+        others = " and ".join(path.name for path in same)
+        why = f"{others} would all be {name} on the server: rename all but one (none is sent)"
+        failures += [Result(path, FAILED, why, logging.ERROR) for path in same]
+    return sorted(images, key=lambda image: image.path), failures
 
 
 def upload_image(
-    session: requests.Session, base: str, path: Path, force: bool = False, dry_run: bool = False
+    session: requests.Session,
+    base: str,
+    image: Image,
+    server: ServerImages | None,
+    dry_run: bool = False,
 ) -> Result:
     """Upload one image unless the server has it already; never raises for a network error.
 
     The server keeps every upload (a second ``001.jpeg`` becomes ``001_AbC12x9.jpeg``),
-    so before sending we ask whether ``/media/images/NAME`` exists with the same size.
-    When the connection drops after sending, we ask again before sending once more.
+    so before sending we ask whether it has the name with the same size. When the
+    connection drops after sending, we ask again before sending once more.
+    ``server`` None (--force): send without asking.
     """
-    name, url = path.name, media_url(base, path.name)
+    path, name = image.path, image.name
+    shown = name if name == path.name else f"{name} (its name on the server)"
     try:
         size = path.stat().st_size
-        if not force:
-            there = remote_size(session, url)
+        if server is not None:
+            there = server.size(name)
             if there == size:
                 return Result(path, SKIPPED, "already on the server")
             if there is not None:
                 return Result(
                     path,
                     FAILED,
-                    f"the server has a different {name} ({there} bytes, this one {size}): "
+                    f"the server has a different {shown} ({there} bytes, this one {size}): "
                     "remove it there, or use --force to upload this one beside it",
                     logging.ERROR,
                 )
         if dry_run:
             return Result(path, TO_UPLOAD, f"would be uploaded to {endpoint(base, 'upload')}")
-        upload_url = endpoint(base, "upload")
         try:
-            response = post_image(session, upload_url, path)
+            response = post_image(session, base, path, name)
         except (requests.ConnectionError, requests.Timeout) as error:
             # With --force the image may have been there before: we cannot tell.
-            if force or not answer_lost(error):
+            if server is None or not answer_lost(error):
                 raise
-            if remote_size(session, url) == size:
+            if server.size(name, fresh=True) == size:
                 return Result(path, UPLOADED, "uploaded (the answer was lost, the image is there)")
             log.debug("%s: no answer and not on the server: sending it once more", path)
-            response = post_image(session, upload_url, path)
-    except CheckFailed as error:
+            response = post_image(session, base, path, name)
+    except CatalogError as error:
         return Result(path, FAILED, str(error), logging.ERROR)
     except requests.RequestException as error:
         problem = describe_http_error(error)
@@ -197,54 +169,31 @@ def upload_image(
         return Result(path, FAILED, f"cannot read it: {error.strerror}", logging.ERROR)
 
     if response.status_code != 201:
-        return Result(path, FAILED, f"{upload_url}: {describe_response(response)}", logging.ERROR)
-    stored = stored_name(response)
-    if stored is not None and stored != name:
-        return Result(
-            path,
-            UPLOADED,
-            f"the server stored it as {stored!r}, not {name!r}: a fruit that refers to "
-            f"{name} will not find it (was another {name} there, or is the name unusual?)",
-            logging.WARNING,
-        )
-    return Result(path, UPLOADED, "uploaded")
-
-
-def stored_name(response: requests.Response) -> str | None:
-    """The name the server gave the upload (``{"name": ...}``), None if it does not say."""
-    try:
-        answer = response.json()
-    except ValueError:
-        return None
-    return answer.get("name") if isinstance(answer, dict) else None
+        where = endpoint(base, "upload")
+        return Result(path, FAILED, f"{where}: {describe_response(response)}", logging.ERROR)
+    return Result(path, UPLOADED, f"uploaded as {name}" if name != path.name else "uploaded")
 
 
 def upload_all(
     session: requests.Session,
     base: str,
-    paths: list[Path],
+    images: list[Image],
+    server: ServerImages | None,
     jobs: int = DEFAULT_JOBS,
-    force: bool = False,
     dry_run: bool = False,
 ) -> list[Result]:
-    """Upload ``jobs`` images at a time over the one keep-alive session; results in path order."""
+    """Upload ``jobs`` images at a time over the one keep-alive session; results in order."""
     results = []
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        done = pool.map(lambda path: upload_image(session, base, path, force, dry_run), paths)
-        for result in progress(done, len(paths), "image"):
-            log.log(result.level, "%s: %s", result.path, result.message)
-            results.append(result)
+    done = in_flight(
+        lambda image: upload_image(session, base, image, server, dry_run), images, jobs
+    )
+    for result in progress(done, len(images), "image"):
+        log.log(result.level, "%s: %s", result.path, result.message)
+        results.append(result)
     return results
 
 
 # --- command line --------------------------------------------------------------------
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -266,26 +215,30 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args)
     try:
-        base = catalog_base(args.url)
-        images = find_images(args.folder)
+        base = check_catalog_url(args.url)
+        paths = find_images(args.folder)
     except UsageError as error:
         log.error("%s", error)
         return EXIT_USAGE
-    if not images:
+    if not paths:
         log.warning("%s: no %s files to upload: has changeImage.py run?", args.folder, SUFFIX)
+    images, refused = name_images(paths)
+    for result in refused:
+        log.error("%s: %s", result.path, result.message)
 
     with catalog_session(pool_size=args.jobs) as session:
-        # A dry run with --force needs nothing from the server.
-        if images and not (args.dry_run and args.force):
+        server = None
+        # --force asks nothing of the server; a dry run with --force needs nothing from it.
+        if images and not args.force:
             try:
-                check_reachable(session, base)
-            except CatalogUnreachable as error:
+                server = ServerImages(session, base)
+            except CatalogError as error:
                 log.error("%s", error)
                 return EXIT_SOME_FAILED
-        results = upload_all(session, base, images, args.jobs, args.force, args.dry_run)
+        results = upload_all(session, base, images, server, args.jobs, args.dry_run)
 
     count = {outcome: 0 for outcome in (UPLOADED, SKIPPED, FAILED, TO_UPLOAD)}
-    for result in results:
+    for result in results + refused:
         count[result.outcome] += 1
     if args.dry_run:
         for result in results:

@@ -84,8 +84,42 @@ def test_description_lines_are_joined_with_single_spaces(tmp_path: Path) -> None
     assert read_description(path).description == "First line. Second   line."
 
 
-def test_no_description_is_allowed(tmp_path: Path) -> None:
-    assert read_description(write(tmp_path, "001.txt", "Lime\n210 lbs\n")).description == ""
+@pytest.mark.parametrize("text", ["Lime\n210 lbs\n", "Lime\n210 lbs\n  \n\t\n"])
+def test_a_blank_description_is_refused_at_line_3(tmp_path: Path, text: str) -> None:
+    # The course's server answers 400 "This field may not be blank." for it.
+    with pytest.raises(DescriptionError, match=r"001.txt:3: the description is blank"):
+        read_description(write(tmp_path, "001.txt", text))
+
+
+@pytest.mark.parametrize(
+    ("file_name", "image_name"),
+    [
+        ("001.txt", "001.jpeg"),
+        ("my fruit.txt", "my_fruit.jpeg"),
+        ("fraîse des bois.txt", "fraise_des_bois.jpeg"),
+        ("x" * 96 + ".txt", "x" * 88 + ".jpeg"),  # images/NAME fits in the server's 100
+    ],
+)
+def test_image_name_is_the_name_the_catalog_stores(tmp_path, file_name, image_name) -> None:
+    fruit = read_description(write(tmp_path, file_name, "Lime\n210 lbs\nGreen.\n"))
+    assert fruit.image_name == image_name
+    assert len("images/" + fruit.image_name) <= 100
+
+
+def test_files_whose_pictures_share_a_catalog_name_are_both_refused(tmp_path: Path) -> None:
+    for name in ["my fruit.txt", "my_fruit.txt", "003.txt"]:
+        write(tmp_path, name, "Lime\n210 lbs\nGreen.\n")
+    write(tmp_path, "日本.txt", "Lime\n210 lbs\nGreen.\n")
+    fruits, errors = read_descriptions(tmp_path)
+    assert [fruit.path.name for fruit in fruits] == ["003.txt"]
+    messages = sorted(str(error) for error in errors)
+    assert [m.split(":")[0].rsplit("/", 1)[1] for m in messages] == [
+        "my fruit.txt",
+        "my_fruit.txt",
+        "日本.txt",
+    ]
+    assert "my_fruit.jpeg is also that of my_fruit.txt: rename all but one" in messages[0]
+    assert "rename it with Latin letters or digits" in messages[2]
 
 
 @pytest.mark.parametrize(

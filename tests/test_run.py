@@ -6,19 +6,41 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import requests
+from PIL import Image
 
-from catalog import catalog_session, check_catalog_url, endpoint
+from catalog import catalog_image_name, catalog_session, check_catalog_url, endpoint, post_once
 from cli import UsageError
-from run import post_fruit, upload
+from lab.control import Lab
+from run import upload
 from supplier_data import read_description, read_descriptions
 
 
-def write_descriptions(folder: Path, texts: dict[str, str | bytes]) -> Path:
-    """A descriptions/ folder (no images/ beside it) with the given files."""
+def write_descriptions(
+    folder: Path, texts: dict[str, str | bytes], lab: Lab | None = None
+) -> Path:
+    """A descriptions/ folder with the given files; with ``lab``, each fruit's picture is
+    put in images/ beside it and on the lab's server, as supplier_image_upload.py would."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in texts.items():
         (folder / name).write_bytes(text.encode() if isinstance(text, str) else text)
+    if lab is not None:
+        give_pictures(lab, folder, texts)
     return folder
+
+
+def give_pictures(lab: Lab, folder: Path, names, shade: int = 0) -> None:
+    """A small JPEG per description file in images/, uploaded to the lab under its catalog name."""
+    images = folder.parent / "images"
+    images.mkdir(exist_ok=True)
+    for number, name in enumerate(names):
+        picture = images / catalog_image_name(Path(name).stem + ".jpeg")
+        Image.new("RGB", (30 + number, 20), (shade, 100, 200)).save(picture)
+        with picture.open("rb") as data:
+            answer = requests.post(
+                f"{lab.url}/upload/", files={"file": (picture.name, data)}, timeout=10
+            )
+        assert answer.status_code == 201
 
 
 def fruity(count: int) -> dict[str, str]:
@@ -30,7 +52,7 @@ def rows(lab) -> list[tuple]:
 
 
 def posts(lab) -> list[dict]:
-    return [r for r in lab.requests() if r["method"] == "POST"]
+    return [r for r in lab.requests() if r["method"] == "POST" and r["path"] == "/fruits/"]
 
 
 def assert_each_once(lab, count: int) -> None:
@@ -42,23 +64,32 @@ def assert_no_traceback(result) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_uploads_generated_data(lab, make_supplier_data, run_script) -> None:
+def test_chain_of_generated_data(lab, make_supplier_data, run_script) -> None:
     data = make_supplier_data(count=3)
-    result = run_script("run.py", env=lab.env | {"SUPPLIER_DATA": str(data)})
+    env = lab.env | {"SUPPLIER_DATA": str(data)}
+    # Only the TIFFs are there: no fruit is sent to show a broken picture.
+    early = run_script("run.py", env=env)
+    assert early.returncode == 1
+    assert f"{data}/descriptions/001.txt: not sent: 001.jpeg is not on the server" in early.stderr
+    assert "0 fruits done, 0 skipped, 3 failed" in early.stderr
+    assert posts(lab) == []
+
+    assert run_script("changeImage.py", env=env).returncode == 0
+    assert run_script("supplier_image_upload.py", env=env).returncode == 0
+    result = run_script("run.py", env=env)
     assert result.returncode == 0, result.stderr
     expected = [
         (f.name, f.weight, f.description, f.image_name)
         for f in read_descriptions(data / "descriptions")[0]
     ]
-    assert rows(lab) == expected
-    assert [(name, weight, image) for name, weight, _, image in rows(lab)] == [
+    in_file_order = sorted(rows(lab), key=lambda row: row[3])  # 4 at a time: any order
+    assert in_file_order == expected
+    assert [(name, weight, image) for name, weight, _, image in in_file_order] == [
         ("Watermelon", 500, "001.jpeg"),
         ("Açaí", 100, "002.jpeg"),
         ("Lime", 210, "003.jpeg"),
     ]
-    assert "it’s refreshing" in rows(lab)[0][2]
-    # Only the TIFFs are there (changeImage.py has not run): a warning, not an error.
-    assert "image 001.jpeg is not in" in result.stderr
+    assert "it’s refreshing" in in_file_order[0][2]
     assert result.stderr.strip().endswith("3 fruits done, 0 skipped, 0 failed")
     assert result.stdout == ""
 
@@ -68,8 +99,10 @@ def test_every_weight_form_end_to_end(lab, tmp_path, run_script) -> None:
     folder = write_descriptions(
         tmp_path / "descriptions",
         {f"{n:03d}.txt": f"Fruit {n}\n{form}\nText.\n" for n, form in enumerate(forms, 1)},
+        lab,
     )
-    result = run_script("run.py", "--quiet", folder, env=lab.env)
+    # One at a time: the catalog lists them in the files' order.
+    result = run_script("run.py", "--quiet", "--jobs", "1", folder, env=lab.env)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # --quiet: errors only
     assert [f["weight"] for f in lab.fruits()] == [501, 502, 503, 504, 505, 506]
@@ -91,22 +124,25 @@ def test_bad_files_are_reported_and_the_others_uploaded(lab, tmp_path, run_scrip
             "010.txt": b"Kiwi\n250 lbs\nFuzzy \x81.\n",
             "011.txt": b"\xef\xbb\xbfPlum\r\n150 lbs\r\nCaf\xe9 au plum.",  # BOM then cp1252
             "012.txt": b"Caf\xe9 cherry\r\n5 lbs\r\nIt\x92s good.",
+            "013.txt": "Kiwi\n250 lbs\n\n",
         },
+        lab,
     )
     result = run_script("run.py", folder, env=lab.env)
     assert result.returncode == 1
     assert_no_traceback(result)
     for where in ["002.txt:2:", "003.txt:2:", "004.txt:2:", "005.txt:2:", "006.txt:"]:
         assert f"{folder}/{where}" in result.stderr
-    for where in ["007.txt:1:", "008.txt:3:", "009.txt:1:", "010.txt:3:"]:
+    for where in ["007.txt:1:", "008.txt:3:", "009.txt:1:", "010.txt:3:", "013.txt:3:"]:
         assert f"{folder}/{where}" in result.stderr
     assert f"{folder}/002.txt:2: weight 'heavy' is not a whole number of pounds" in result.stderr
     assert sorted(f["name"] for f in lab.fruits()) == ["Café cherry", "Lime", "Plum"]
-    assert "3 fruits done, 0 skipped, 9 failed" in result.stderr
+    assert f"{folder}/013.txt:3: the description is blank" in result.stderr
+    assert "3 fruits done, 0 skipped, 10 failed" in result.stderr
 
 
 def test_second_run_posts_nothing(lab, tmp_path, run_script) -> None:
-    folder = write_descriptions(tmp_path / "descriptions", fruity(3))
+    folder = write_descriptions(tmp_path / "descriptions", fruity(3), lab)
     assert run_script("run.py", folder, env=lab.env).returncode == 0
     before = len(posts(lab))
     again = run_script("run.py", folder, env=lab.env)
@@ -117,9 +153,9 @@ def test_second_run_posts_nothing(lab, tmp_path, run_script) -> None:
 
 
 def test_new_files_are_added_to_what_is_there(lab, tmp_path, run_script) -> None:
-    folder = write_descriptions(tmp_path / "descriptions", fruity(2))
+    folder = write_descriptions(tmp_path / "descriptions", fruity(2), lab)
     run_script("run.py", folder, env=lab.env)
-    write_descriptions(folder, fruity(4))
+    write_descriptions(folder, {n: t for n, t in fruity(4).items() if n >= "003"}, lab)
     dry = run_script("run.py", "--dry-run", folder, env=lab.env)
     assert [json.loads(line)["name"] for line in dry.stdout.splitlines()] == ["Fruit 3", "Fruit 4"]
     result = run_script("run.py", folder, env=lab.env)
@@ -127,25 +163,26 @@ def test_new_files_are_added_to_what_is_there(lab, tmp_path, run_script) -> None
     assert_each_once(lab, 4)
 
 
-def test_survives_503s(start_lab, tmp_path, run_script) -> None:
-    lab = start_lab(fail_rate=0.5, fault_seed=7)
-    folder = write_descriptions(tmp_path / "descriptions", fruity(8))
-    result = run_script("run.py", folder, env=lab.env)
+@pytest.mark.parametrize("jobs", ["1", "4"])
+def test_survives_503s(start_lab, tmp_path, run_script, jobs) -> None:
+    lab = start_lab(fault_seed=7)
+    folder = write_descriptions(tmp_path / "descriptions", fruity(8), lab)
+    lab.set_faults(fail_rate=0.3)
+    result = run_script("run.py", "--jobs", jobs, folder, env=lab.env)
     assert_no_traceback(result)
-    # With this seed about half the POSTs and GETs meet a 503; none meets six in a row.
     assert any(r["fault"] == "503" for r in posts(lab))
-    assert result.returncode == 0, result.stderr
-    assert_each_once(lab, 8)
+    # A request that met six 503s in a row is named and left for the next run.
     again = run_script("run.py", folder, env=lab.env)
-    assert again.returncode == 0, again.stderr
+    assert again.returncode == 0, result.stderr + again.stderr
     assert_each_once(lab, 8)
     assert sum(r["status"] == 201 for r in posts(lab)) == 8  # the second run sent none
 
 
 @pytest.mark.parametrize("drop_rate", [1.0, 0.5])
 def test_survives_commit_then_drop(start_lab, tmp_path, run_script, drop_rate) -> None:
-    lab = start_lab(drop_rate=drop_rate, fault_seed=3)
-    folder = write_descriptions(tmp_path / "descriptions", fruity(6))
+    lab = start_lab(fault_seed=3)
+    folder = write_descriptions(tmp_path / "descriptions", fruity(6), lab)
+    lab.set_faults(drop_rate=drop_rate)
     result = run_script("run.py", folder, env=lab.env)
     assert result.returncode == 0, result.stderr
     assert any(r["fault"] == "drop" for r in posts(lab))
@@ -158,9 +195,22 @@ def test_survives_commit_then_drop(start_lab, tmp_path, run_script, drop_rate) -
     assert_each_once(lab, 6)
 
 
+def test_exactly_once_with_503s_and_drops_and_many_in_flight(start_lab, tmp_path, run_script):
+    lab = start_lab(fault_seed=11)
+    folder = write_descriptions(tmp_path / "descriptions", fruity(30), lab)
+    lab.set_faults(fail_rate=0.3, drop_rate=0.3)
+    first = run_script("run.py", "--jobs", "8", folder, env=lab.env)
+    assert_no_traceback(first)
+    again = run_script("run.py", "--jobs", "8", folder, env=lab.env)
+    assert again.returncode == 0, first.stderr + again.stderr
+    assert {r["fault"] for r in posts(lab)} >= {"503", "drop"}
+    assert_each_once(lab, 30)
+    assert sum(r["status"] == 201 for r in posts(lab)) == 30
+
+
 def test_dry_run_sends_nothing(lab, tmp_path, run_script) -> None:
     folder = write_descriptions(
-        tmp_path / "descriptions", fruity(2) | {"003.txt": "Açaí\n100 lbs\nIt’s dark.\n"}
+        tmp_path / "descriptions", fruity(2) | {"003.txt": "Açaí\n100 lbs\nIt’s dark.\n"}, lab
     )
     result = run_script("run.py", "-n", folder, env=lab.env)
     assert result.returncode == 0, result.stderr
@@ -200,19 +250,35 @@ def test_catalog_gone_mid_run_fails_the_rest_in_one_line(start_lab, tmp_path, ca
     lab.stop()
     fruits, _ = read_descriptions(write_descriptions(tmp_path / "descriptions", fruity(3)))
     with caplog.at_level(logging.INFO, logger="fruit-store"):
-        failed = upload(catalog_session(retries=0), endpoint(lab.url, "fruits"), fruits)
+        failed = upload(catalog_session(retries=0), endpoint(lab.url, "fruits"), fruits, jobs=1)
     assert failed == 3
-    assert len(caplog.records) == 1
-    assert caplog.records[0].message.startswith(f"cannot reach the catalog at {lab.url}/fruits/")
+    assert [record.message for record in caplog.records] == [
+        f"{fruits[0].path}: not uploaded: cannot reach the catalog at {lab.url}/fruits/: "
+        "connection failed"[: len(caplog.records[0].message)],
+        "2 more fruits not sent: the catalog stopped answering; run again later",
+    ] or caplog.records[0].message.startswith(f"{fruits[0].path}: not uploaded: cannot reach")
+    assert caplog.records[1].message.startswith("2 more fruits not sent")
 
 
-def test_url_with_or_without_trailing_slash(lab, tmp_path, run_script) -> None:
-    folder = write_descriptions(tmp_path / "descriptions", fruity(2))
+@pytest.mark.parametrize("form", ["", "/", "/fruits/", "/fruits", "/upload", "/upload/"])
+def test_url_in_every_form_a_student_writes_it(lab, tmp_path, run_script, form) -> None:
+    folder = write_descriptions(tmp_path / "descriptions", fruity(2), lab)
     env = lab.env | {"CATALOG_URL": "http://unused.invalid"}
-    result = run_script("run.py", "--url", lab.url + "/", folder, env=env)
+    result = run_script("run.py", "--url", lab.url + form, folder, env=env)
     assert result.returncode == 0, result.stderr
-    assert {r["path"] for r in lab.requests()} == {"/fruits/"}
+    assert {r["path"] for r in posts(lab)} == {"/fruits/"}
     assert_each_once(lab, 2)
+
+
+def test_https_to_a_plain_http_server_says_so(lab, tmp_path, run_script) -> None:
+    folder = write_descriptions(tmp_path / "descriptions", fruity(1))
+    url = lab.url.replace("http://", "https://")
+    result = run_script("run.py", "--url", url, folder, env=lab.env)
+    assert result.returncode == 1
+    assert_no_traceback(result)
+    [line] = result.stderr.splitlines()
+    assert "TLS failed" in line
+    assert "write the URL with http://" in line
 
 
 @pytest.mark.parametrize(
@@ -234,11 +300,32 @@ def test_bad_usage_does_nothing(lab, run_script, args, message) -> None:
 def test_other_answers_are_reported_with_status_and_text(start_lab, tmp_path) -> None:
     lab = start_lab(fail_rate=1.0, no_smtp=True)
     path = write_descriptions(tmp_path / "descriptions", fruity(1)) / "001.txt"
-    problem = post_fruit(
-        catalog_session(retries=1), endpoint(lab.url, "fruits"), read_description(path)
+    problem = post_once(
+        catalog_session(retries=1),
+        endpoint(lab.url, "fruits"),
+        read_description(path).as_json(),
+        is_there=lambda: False,
     )
     assert problem == "HTTP 503 Service Unavailable: Service Unavailable (lab fault injection)"
     assert lab.fruits() == []
+
+
+def test_fruit_whose_picture_is_missing_or_another_is_held_back(lab, tmp_path, run_script):
+    folder = write_descriptions(tmp_path / "descriptions", fruity(3))
+    give_pictures(lab, folder, ["001.txt", "002.txt"])
+    # The server's 002.jpeg was left by an earlier delivery: this one's is another picture.
+    (folder.parent / "images" / "002.jpeg").write_bytes(b"not the same picture at all")
+    result = run_script("run.py", folder, env=lab.env)
+    assert result.returncode == 1
+    assert_no_traceback(result)
+    assert f"{folder}/003.txt: not sent: 003.jpeg is not on the server" in result.stderr
+    assert "run supplier_image_upload.py" in result.stderr
+    assert f"{folder}/002.txt: not sent: the server has another picture named 002.jpeg" in (
+        result.stderr
+    )
+    assert "remove it on the server" in result.stderr
+    assert [f["name"] for f in lab.fruits()] == ["Fruit 1"]
+    assert "1 fruits done, 0 skipped, 2 failed" in result.stderr
 
 
 def test_check_catalog_url() -> None:
