@@ -9,6 +9,9 @@ lab ready (Ctrl-C to stop)
 $ python -m lab make-data ~/supplier-data --count 10
 wrote 10 images and 10 descriptions in /home/student/supplier-data
 
+$ python -m lab make-data /tmp/feedback --feedback --count 5
+wrote 5 reviews in /tmp/feedback
+
 $ python -m lab mail --state /tmp/lab
 Sat, 21 Nov 2026 05:40:12 +0000  automation@example.com -> student@example.com
     Upload Completed - Online Fruit Store  [processed.pdf]
@@ -46,6 +49,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     serve.add_argument("--state", type=Path, default=Path("lab-state"), help="state folder")
     serve.add_argument("--no-http", action="store_true", help="run the mail server only")
     serve.add_argument("--no-smtp", action="store_true", help="run the catalog service only")
+    quirks = serve.add_argument_group("quirks of the course's lab machine (catalog service)")
+    quirks.add_argument(
+        "--lang-c",
+        action="store_true",
+        default=os.environ.get("LAB_LANG_C", "") not in ("", "0"),
+        help="Apache with LANG=C: an upload whose name is not pure ASCII is a 500 error "
+        "and nothing is stored (env LAB_LANG_C=1)",
+    )
+    quirks.add_argument(
+        "--no-media-index",
+        action="store_true",
+        default=os.environ.get("LAB_NO_MEDIA_INDEX", "") not in ("", "0"),
+        help="answer /media/images/ with 403 Forbidden instead of Apache's listing "
+        "(Options -Indexes) (env LAB_NO_MEDIA_INDEX=1)",
+    )
     faults = serve.add_argument_group("fault injection (catalog service)")
     for name, meaning in [
         ("fail-rate", "fraction of requests answered 503"),
@@ -66,15 +84,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--smtp-reject", metavar="ADDRESS", action="append", default=[], help="refuse recipient"
     )
     mail.add_argument("--smtp-tls", action="store_true", help="offer STARTTLS (self-signed)")
-    serve.add_argument("-q", "--quiet", action="store_true", help="do not log each request")
+    serve.add_argument(
+        "-q", "--quiet", action="store_true", help="do not log each request (errors only)"
+    )
 
     data = commands.add_parser(
         "make-data",
-        help="write sample supplier data",
+        help="write sample supplier data (or, with --feedback, sample customer reviews)",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     data.add_argument("dest", type=Path, help="folder to write images/ and descriptions/ into")
-    data.add_argument("--count", type=int, default=10, help="how many fruits")
+    data.add_argument(
+        "--feedback",
+        action="store_true",
+        help="write customer reviews instead (the course's lab 2): DEST/NNN.txt, "
+        "lines title, name, date YYYY-MM-DD, then the feedback",
+    )
+    data.add_argument("--count", type=int, default=10, help="how many fruits (or reviews)")
     data.add_argument("--seed", type=int, default=0, help="same seed, same files")
 
     mail_list = commands.add_parser(
@@ -93,7 +119,7 @@ def setup_django(state: Path, quiet: bool = False) -> None:
     os.environ["LAB_STATE"] = str(state.resolve())
     os.environ["DJANGO_SETTINGS_MODULE"] = "lab.settings"
     if quiet:
-        os.environ["LAB_LOG_LEVEL"] = "WARNING"
+        os.environ["LAB_LOG_LEVEL"] = "ERROR"
     import django
     from django.core.management import call_command
 
@@ -127,6 +153,8 @@ def start_catalog(host: str, port: int):
 def serve(args: argparse.Namespace) -> int:
     for name in ("fail_rate", "delay", "drop_rate", "fault_seed"):
         os.environ[f"LAB_{name.upper()}"] = str(getattr(args, name))
+    for name in ("lang_c", "no_media_index"):
+        os.environ[f"LAB_{name.upper()}"] = "1" if getattr(args, name) else "0"
     state = args.state.resolve()
     setup_django(state, args.quiet)
     from lab.mailserver import MailServer
@@ -165,7 +193,12 @@ def serve(args: argparse.Namespace) -> int:
 
 def make_data(args: argparse.Namespace) -> int:
     from lab.sample_data import make_data as write_sample
+    from lab.sample_data import make_feedback
 
+    if args.feedback:
+        reviews = make_feedback(args.dest, count=args.count, seed=args.seed)
+        print(f"wrote {len(reviews)} reviews in {args.dest.resolve()}")
+        return 0
     fruits = write_sample(args.dest, count=args.count, seed=args.seed)
     print(f"wrote {len(fruits)} images and {len(fruits)} descriptions in {args.dest.resolve()}")
     return 0

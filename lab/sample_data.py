@@ -23,6 +23,9 @@ always among the first three files.
 
 Everything is drawn from ``random.Random(seed)``: the same seed and count give
 byte-identical files.
+
+``make_feedback(dest, count, seed)`` writes the course's lab 2 customer reviews
+instead: ``dest/001.txt`` .. (title, name, date YYYY-MM-DD, then the feedback).
 """
 
 from __future__ import annotations
@@ -288,6 +291,57 @@ def make_data(dest: Path, count: int = 10, seed: int = 0) -> list[SampleFruit]:
         written.append(
             SampleFruit(stem, fruit.name, weight, description, image_path, description_path)
         )
+    return written
+
+
+@dataclass(frozen=True)
+class SampleReview:
+    """One generated review file of the course's lab 2 (``/data/feedback/NNN.txt``)."""
+
+    path: Path
+    title: str
+    name: str
+    date: str  # YYYY-MM-DD
+    feedback: str
+
+
+REVIEWS = [
+    ("Great Customer Service", "John",
+     "The car dealership was great, the salesman was very helpful and friendly."),
+    ("Crème de la crème", "José Núñez",
+     "Service impeccable, café offert pendant l'attente. Très satisfait de ma voiture."),
+    ("Not impressed", "Anonymous",
+     "The car was fine but the paperwork took three hours. I expected better."),
+    ("Would buy again", "Priya",
+     "Second car from this dealer. Fair price, no pressure, and a full tank at pickup."),
+    ("Good value", "Mark",
+     "The price was right and the test drive was long enough to decide."),
+    ("Fast and friendly", "Zoë Müller",
+     "Signed in the morning, drove home at noon. The staff’s advice was spot on."),
+    ("Average", "Sam",
+     "Nothing to complain about, nothing to rave about either."),
+    ("Excellent repair shop", "Li Wei",
+     "They fixed the brakes the same day and explained every line of the bill."),
+]  # fmt: skip
+
+
+def make_feedback(dest: Path, count: int = 10, seed: int = 0) -> list[SampleReview]:
+    """Write ``count`` customer reviews as ``dest/NNN.txt``; return what was written.
+
+    Each file, as in the course's lab 2: line 1 the title, line 2 the reviewer's
+    name, line 3 the date (YYYY-MM-DD), then the feedback (UTF-8; the second
+    review is always non-ASCII). The same seed gives the same files.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    written = []
+    for index in range(count):
+        title, name, feedback = REVIEWS[index % len(REVIEWS)]
+        date = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        path = dest / f"{file_stem(index + 1, count)}.txt"
+        path.write_bytes(f"{title}\n{name}\n{date}\n{feedback}\n".encode())
+        written.append(SampleReview(path, title, name, date, feedback))
     return written
 
 

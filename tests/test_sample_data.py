@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lab.sample_data import FRUITS, SampleFruit, file_stem, make_data
+from lab.sample_data import FRUITS, SampleFruit, file_stem, make_data, make_feedback
 
 MB = 1_000_000
 
@@ -140,3 +140,15 @@ def test_fruit_list() -> None:
         assert isinstance(fruit.weight, int) and fruit.weight > 0
         assert "'" in fruit.description, "every description can show a typographic apostrophe"
         assert 2 <= fruit.description.count(". ") + 1 <= 4
+
+
+def test_feedback_reviews_are_four_part_files(tmp_path: Path) -> None:
+    reviews = make_feedback(tmp_path / "a", count=10, seed=3)
+    assert [r.path.name for r in reviews] == [f"{n:03d}.txt" for n in range(1, 11)]
+    for review in reviews:
+        lines = review.path.read_text(encoding="utf-8").splitlines()
+        assert lines == [review.title, review.name, review.date, review.feedback]
+        assert len(review.date) == 10 and review.date[4] == review.date[7] == "-"
+    assert not (reviews[1].name + reviews[1].feedback).isascii()
+    again = make_feedback(tmp_path / "b", count=10, seed=3)
+    assert [r.path.read_bytes() for r in again] == [r.path.read_bytes() for r in reviews]

@@ -15,13 +15,25 @@ class Migration(migrations.Migration):
             name='Fruit',
             fields=[
                 ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
+                ('name', models.CharField(blank=True, max_length=100)),
                 ('weight', models.IntegerField()),
-                ('description', models.TextField(blank=True, default='', max_length=5000)),
-                ('image_name', models.CharField(blank=True, default='', max_length=100)),
+                ('description', models.TextField(max_length=5000)),
+                ('image_name', models.CharField(blank=True, max_length=100)),
+                ('created', models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['id'],
+                'ordering': ('created',),
+            },
+        ),
+        migrations.CreateModel(
+            name='Image',
+            fields=[
+                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('file', models.FileField(upload_to='images/')),
+                ('created', models.DateTimeField(auto_now_add=True)),
+            ],
+            options={
+                'ordering': ('created',),
             },
         ),
     ]

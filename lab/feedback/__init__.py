@@ -1,0 +1,1 @@
+"""Customer reviews: the course's lab 2 feedback web service."""
