@@ -16,9 +16,7 @@ from run import upload
 from supplier_data import read_description, read_descriptions
 
 
-def write_descriptions(
-    folder: Path, texts: dict[str, str | bytes], lab: Lab | None = None
-) -> Path:
+def write_descriptions(folder: Path, texts: dict[str, str | bytes], lab: Lab | None = None) -> Path:
     """A descriptions/ folder with the given files; with ``lab``, each fruit's picture is
     put in images/ beside it and on the lab's server, as supplier_image_upload.py would."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -6,8 +6,9 @@ import pytest
 import requests
 from PIL import Image, ImageDraw
 
+from catalog import catalog_image_name, check_catalog_url, media_url
 from cli import UsageError
-from supplier_image_upload import catalog_base, find_images, media_url
+from supplier_image_upload import find_images
 
 SCRIPT = "supplier_image_upload.py"
 NAMES = ["001.jpeg", "002.jpeg", "003.jpeg", "004.jpeg"]
@@ -36,10 +37,12 @@ def upload_directly(lab, path: Path) -> None:
 
 
 def assert_each_once(lab, folder: Path, names: list[str]) -> None:
-    """The server has exactly these images, each byte for byte the local file."""
-    assert lab.images() == sorted(names)
+    """The server has exactly these images (under their catalog names), each byte for byte
+    the local file."""
+    assert lab.images() == sorted(catalog_image_name(name) for name in names)
     for name in names:
-        assert (lab.media_images / name).read_bytes() == (folder / name).read_bytes()
+        stored = lab.media_images / catalog_image_name(name)
+        assert stored.read_bytes() == (folder / name).read_bytes()
 
 
 @pytest.fixture
@@ -143,22 +146,71 @@ def test_different_image_of_same_name_is_a_conflict(lab, run_script, tmp_path, i
     assert lab.images() == NAMES
     assert (lab.media_images / "001.jpeg").read_bytes() == other.read_bytes()
 
-    # --force uploads without asking: the server keeps both, under another name.
+    # --force uploads without asking: the server keeps both, the new ones under other names.
     forced = run_script(SCRIPT, "--force", images, env=lab.env)
     assert forced.returncode == 0, forced.stderr
-    assert "001.jpeg: the server stored it as '001_" in forced.stderr
     assert len(lab.images()) == 2 * len(NAMES)
+    assert (lab.media_images / "001.jpeg").read_bytes() == other.read_bytes()
 
 
-def test_names_with_spaces_and_accents(lab, run_script, tmp_path: Path) -> None:
-    names = ["fraîse des bois.jpeg", "pomme d'api.jpeg"]
+LONG = "x" * 96 + ".jpeg"
+
+
+@pytest.mark.parametrize("lang_c", [False, True])
+def test_odd_names_are_sent_under_the_name_the_server_keeps(
+    start_lab, run_script, tmp_path: Path, lang_c: bool
+) -> None:
+    # lang_c: the lab machine's Apache answers 500 to a non-ASCII name.
+    lab = start_lab(lang_c=lang_c)
+    names = ["fraîse des bois.jpeg", "pomme d'api.jpeg", "my fruit.jpeg", LONG]
     folder = tmp_path / "images"
     make_jpegs(folder, names)
-    assert run_script(SCRIPT, folder, env=lab.env).returncode == 0
+    first = run_script(SCRIPT, "-v", folder, env=lab.env)
+    assert first.returncode == 0, first.stderr
+    assert "fraîse des bois.jpeg: uploaded as fraise_des_bois.jpeg" in first.stderr
+    assert lab.images() == sorted(
+        ["fraise_des_bois.jpeg", "pomme_dapi.jpeg", "my_fruit.jpeg", "x" * 88 + ".jpeg"]
+    )
     again = run_script(SCRIPT, folder, env=lab.env)
     assert again.returncode == 0, again.stderr
-    assert "0 images done, 2 skipped, 0 failed" in again.stderr
+    assert "0 images done, 4 skipped, 0 failed" in again.stderr
     assert_each_once(lab, folder, names)
+
+
+def test_two_files_with_one_catalog_name_are_both_refused(lab, run_script, tmp_path) -> None:
+    folder = tmp_path / "images"
+    make_jpegs(folder, ["my fruit.jpeg", "my_fruit.jpeg", "001.jpeg", "日本.jpeg"])
+    result = run_script(SCRIPT, folder, env=lab.env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert (
+        f"{folder}/my fruit.jpeg: my fruit.jpeg and my_fruit.jpeg would all be my_fruit.jpeg"
+        in (result.stderr)
+    )
+    assert f"{folder}/my_fruit.jpeg: " in result.stderr
+    assert f"{folder}/日本.jpeg: " in result.stderr
+    assert "1 images done, 0 skipped, 3 failed" in result.stderr
+    assert lab.images() == ["001.jpeg"]
+
+
+def test_without_a_listing_each_image_is_asked_for(start_lab, run_script, images: Path) -> None:
+    lab = start_lab(no_media_index=True)
+    assert run_script(SCRIPT, images, env=lab.env).returncode == 0
+    again = run_script(SCRIPT, images, env=lab.env)
+    assert again.returncode == 0, again.stderr
+    assert "0 images done, 4 skipped, 0 failed" in again.stderr
+    heads = [r for r in lab.requests() if r["method"] == "HEAD"]
+    assert len(heads) == 2 * len(NAMES)  # no listing: a HEAD per image on each run
+    assert_each_once(lab, images, NAMES)
+
+
+def test_with_a_listing_only_names_there_are_asked_for(lab, run_script, images: Path) -> None:
+    upload_directly(lab, images / NAMES[0])
+    result = run_script(SCRIPT, images, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    heads = [r["path"] for r in lab.requests() if r["method"] == "HEAD"]
+    assert heads == [f"/media/images/{NAMES[0]}"]
+    assert "3 images done, 1 skipped, 0 failed" in result.stderr
 
 
 def test_only_visible_jpeg_files_are_uploaded(lab, run_script, images: Path) -> None:
@@ -230,19 +282,20 @@ def test_usage_errors_exit_2(run_script, tmp_path: Path, images: Path) -> None:
         "http://localhost/",
         "http://localhost/upload/",
         "http://localhost/upload",
+        "http://localhost/fruits/",
     ],
 )
 def test_catalog_base(url: str) -> None:
-    assert catalog_base(url) == "http://localhost"
+    assert check_catalog_url(url) == "http://localhost"
 
 
 def test_catalog_base_keeps_a_path_prefix() -> None:
-    assert catalog_base("https://example.com/shop/") == "https://example.com/shop"
+    assert check_catalog_url("https://example.com/shop/") == "https://example.com/shop"
 
 
 def test_catalog_base_refuses_what_is_not_a_url() -> None:
     with pytest.raises(UsageError, match="CATALOG_URL"):
-        catalog_base("localhost")
+        check_catalog_url("localhost")
 
 
 def test_media_url_is_quoted() -> None:
