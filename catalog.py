@@ -12,6 +12,7 @@ costs nothing to a script that only needs a name rule.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import threading
 import unicodedata
@@ -278,47 +279,61 @@ class _IndexLinks(HTMLParser):
             self.names.add(unquote(href))
 
 
-def image_size(session: requests.Session, base_url: str, name: str) -> int | None:
-    """Size in bytes of the image the server serves as ``name``, None when it has none.
+def image_digest(session: requests.Session, base_url: str, name: str) -> str | None:
+    """SHA-256 of the image the server serves as ``name``, None when it has none.
 
+    The whole picture, not its size: two plain JPEGs of one size are common.
     Raises CatalogError when the answer does not say, and requests' errors.
     """
     url = media_url(base_url, name)
-    response = session.head(url, timeout=HTTP_TIMEOUT)
-    if response.status_code == 404:
-        return None
-    if response.status_code != 200 or "Content-Length" not in response.headers:
-        raise CatalogError(
-            f"cannot tell whether the server has {name} (HEAD {url}: {describe_response(response)})"
-        )
-    return int(response.headers["Content-Length"])
+    with session.get(url, timeout=HTTP_TIMEOUT, stream=True) as response:
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise CatalogError(
+                f"cannot tell whether the server has {name} (GET {url}: "
+                f"{describe_response(response)})"
+            )
+        digest = hashlib.sha256()
+        for chunk in response.iter_content(64 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a local file, to compare with ``image_digest``."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(64 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class ServerImages:
-    """What the server has in ``/media/images/``: one listing, then a HEAD per name asked.
+    """What the server has in ``/media/images/``: one listing, then one GET per name asked
+    that the listing has (without a listing, every name asked).
 
-    Without a listing every name is asked with a HEAD. Sizes are remembered, so a
-    name is asked once per run; safe to use from several threads.
+    Answers are remembered, so a name is fetched once per run; safe to use from threads.
     """
 
     def __init__(self, session: requests.Session, base_url: str) -> None:
         self.session, self.base_url = session, base_url
         self.listing = listed_images(session, base_url)
-        self._sizes: dict[str, int | None] = {}
+        self._digests: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
-    def size(self, name: str, fresh: bool = False) -> int | None:
-        """The size of ``name`` on the server, None if it is not there (``fresh``: ask again)."""
+    def digest(self, name: str, fresh: bool = False) -> str | None:
+        """SHA-256 of ``name`` on the server, None if it is not there (``fresh``: ask again)."""
         if not fresh:
             with self._lock:
-                if name in self._sizes:
-                    return self._sizes[name]
+                if name in self._digests:
+                    return self._digests[name]
             if self.listing is not None and name not in self.listing:
                 return None
-        size = image_size(self.session, self.base_url, name)
+        digest = image_digest(self.session, self.base_url, name)
         with self._lock:
-            self._sizes[name] = size
-        return size
+            self._digests[name] = digest
+        return digest
 
 
 # --- sending ---------------------------------------------------------------------------------

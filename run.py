@@ -43,6 +43,7 @@ from catalog import (
     check_catalog_url,
     endpoint,
     fetch_list,
+    file_digest,
     in_flight,
     post_all,
 )
@@ -82,24 +83,23 @@ def picture_problem(fruit: Description, server: ServerImages, images: Path) -> s
     """Why the fruit must not be sent yet (its picture would be broken or wrong), or None.
 
     The server must have its picture, and when images/ has it too, the same one:
-    a picture of another size there was left by an earlier delivery.
+    another picture of that name there was left by an earlier delivery.
     """
     name = fruit.image_name
     try:
-        there = server.size(name)
+        there = server.digest(name)
     except Exception as error:  # CatalogError, or requests' own: the check could not be made
         return f"cannot tell whether the server has its picture {name} ({error})"
     if there is None:
         return f"{name} is not on the server (run supplier_image_upload.py)"
     try:
-        here = (images / name).stat().st_size
+        here = file_digest(images / name)
     except OSError:
         return None  # nothing to compare with: the server's picture is the one
     if here != there:
         return (
-            f"the server has another picture named {name} ({there} bytes, {images / name} is "
-            f"{here}), left by an earlier delivery: remove it on the server, or rename this "
-            "delivery's files"
+            f"the server has another picture named {name} than {images / name}, left by an "
+            "earlier delivery: remove it on the server, or rename this delivery's files"
         )
     return None
 

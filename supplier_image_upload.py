@@ -6,9 +6,9 @@ that show them. Every ``*.jpeg`` of the folder is sent to ``CATALOG/upload/``
 as a multipart form (field ``file``), under the name the server will really
 store (``my fruit.jpeg`` goes as ``my_fruit.jpeg``, see catalog.py), --jobs at a
 time. An image the server already has is skipped (one listing of its
-/media/images/, then a HEAD for the names there), so running it again after a
-failure uploads only what is missing; a different image of the same name there
-is a conflict, reported and not sent.
+/media/images/, then the names there are fetched and compared), so running it
+again after a failure uploads only what is missing; a different image of the
+same name there is a conflict, reported and not sent.
 
 $ ./supplier_image_upload.py -v supplier-data/images
 supplier-data/images/001.jpeg: uploaded
@@ -43,6 +43,7 @@ from catalog import (
     describe_http_error,
     describe_response,
     endpoint,
+    file_digest,
     in_flight,
     post_image,
 )
@@ -126,24 +127,24 @@ def upload_image(
     """Upload one image unless the server has it already; never raises for a network error.
 
     The server keeps every upload (a second ``001.jpeg`` becomes ``001_AbC12x9.jpeg``),
-    so before sending we ask whether it has the name with the same size. When the
+    so before sending we ask whether it has the name with the same content. When the
     connection drops after sending, we ask again before sending once more.
     ``server`` None (--force): send without asking.
     """
     path, name = image.path, image.name
     shown = name if name == path.name else f"{name} (its name on the server)"
     try:
-        size = path.stat().st_size
         if server is not None:
-            there = server.size(name)
-            if there == size:
+            here = file_digest(path)
+            there = server.digest(name)
+            if there == here:
                 return Result(path, SKIPPED, "already on the server")
             if there is not None:
                 return Result(
                     path,
                     FAILED,
-                    f"the server has a different {shown} ({there} bytes, this one {size}): "
-                    "remove it there, or use --force to upload this one beside it",
+                    f"the server has a different {shown}: remove it there, or use --force "
+                    "to upload this one beside it",
                     logging.ERROR,
                 )
         if dry_run:
@@ -154,7 +155,7 @@ def upload_image(
             # With --force the image may have been there before: we cannot tell.
             if server is None or not answer_lost(error):
                 raise
-            if server.size(name, fresh=True) == size:
+            if server.digest(name, fresh=True) == here:
                 return Result(path, UPLOADED, "uploaded (the answer was lost, the image is there)")
             log.debug("%s: no answer and not on the server: sending it once more", path)
             response = post_image(session, base, path, name)
