@@ -65,7 +65,7 @@ from supplier_data import Description, DescriptionError
 CHART_BARS = 20  # the heaviest fruits get a bar each; more would be unreadable
 BAR_HEIGHT = 14  # points per bar
 LABEL_MAX = 28  # characters of a fruit's name on the chart
-PIE_SLICES = 8  # more slices than that are too thin to tell apart: the smallest become "Other"
+PIE_SLICES = 10  # more slices than that are too thin to tell apart: the smallest become "Other"
 # Tableau's 10 colours: distinct, and readable when printed in grey; the last is for "Other".
 PALETTE = [
     colors.HexColor(code)
@@ -371,7 +371,7 @@ def pie_chart(
         other = (f"Other ({len(rest)} more)", sum(value for _, value in rest))
         slices = [*slices[: PIE_SLICES - 1], other]
     total = sum(value for _, value in slices)
-    size = 140
+    size = 150  # points; the legend (PIE_SLICES lines of 14) is as tall
     drawing = Drawing(size + 260, size + 30)
     drawing.add(String(0, size + 16, title, fontName="Helvetica-Bold", fontSize=11))
     pie = Pie()
@@ -391,7 +391,7 @@ def pie_chart(
     legend.alignment = "right"  # text to the right of its swatch
     legend.fontName, legend.fontSize = "Helvetica", 9
     legend.columnMaximum = PIE_SLICES
-    legend.deltay = 15
+    legend.deltay = 14
     legend.dx = legend.dy = 8
     legend.colorNamePairs = []
     for index, (name, value) in enumerate(slices):
