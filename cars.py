@@ -13,14 +13,26 @@ the record, or the year, that comes first in the file. A bad record is named
 on stderr and left out (exit 1); an empty list is an error (exit 2): a month
 without a single sale more likely means a broken export than a quiet month.
 
-$ SMTP_PORT=8025 MAIL_TO=boss@example.com ./cars.py
+$ export SMTP_PORT=8025 MAIL_TO=boss@example.com
+$ ./cars.py
 car_sales.json: record id 4: price '$abc' is not an amount like $1234.50
-The Acura TL (2005) generated the most revenue: $2154021.30
+The Acura TL (2005) generated the most revenue: $2152873.80
 The Dodge Ram 2500 (2011) had the most sales: 1103
 The most popular year was 2011 with 1484 sales.
 wrote /tmp/cars.pdf: 6 records, 4 makes
 sent "Sales summary for last month" to boss@example.com through localhost:8025
 6 records done, 0 skipped, 1 failed
+$ ./cars.py --dry-run --quiet
+car_sales.json: record id 4: price '$abc' is not an amount like $1234.50
+From: automation@example.com
+To: boss@example.com
+Subject: Sales summary for last month
+Date: Sun, 22 Nov 2026 02:34:54 +0000
+
+The Acura TL (2005) generated the most revenue: $2152873.80
+The Dodge Ram 2500 (2011) had the most sales: 1103
+The most popular year was 2011 with 1484 sales.
+[attachment: cars.pdf, application/pdf, 3777 bytes]
 """
 
 from __future__ import annotations
