@@ -72,7 +72,7 @@ _PRICE = re.compile(r"\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 class Sale:
     """One record of car_sales.json, checked."""
 
-    id: object
+    id: int | str
     make: str
     model: str
     year: int
