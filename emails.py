@@ -6,6 +6,10 @@
     ...                          "All fruits are uploaded.", "/tmp/processed.pdf")
     >>> send_email(message)            # SMTP_* from the environment, localhost:25 by default
 
+The course's lab 3 calls the same two functions ``generate`` and ``send``
+(``emails.generate(sender, recipient, subject, body, attachment_path)``,
+``emails.send(message)``).
+
 Settings come from the environment (``SmtpSettings.from_env``): ``SMTP_HOST``
 (localhost), ``SMTP_PORT`` (25, or 465 with ``SMTP_SECURITY=ssl``),
 ``SMTP_SECURITY`` (``none``, ``starttls`` or ``ssl``), ``SMTP_USER`` and
@@ -113,6 +117,10 @@ def generate_email(
             raise MailError(f"{path}: cannot attach it ({error.strerror or error})") from None
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
     return message
+
+
+# The course's lab-3 names for the same calls (its example.py: emails.generate, emails.send).
+generate = generate_email
 
 
 def generate_error_report(sender: str, recipient: str, subject: str, body: str) -> EmailMessage:
@@ -241,6 +249,9 @@ def send_email(message: EmailMessage, settings: SmtpSettings | None = None) -> N
             f"the mail server {settings.address} refused {_recipients(refused)}: "
             "the others got it; check MAIL_TO / --to"
         )
+
+
+send = send_email  # the course's lab-3 name (emails.send(message))
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:

@@ -20,7 +20,13 @@ total weight, the files that could not be imported and why, a bar chart of the
 weight per fruit, and each fruit as ``name: X`` / ``weight: N lbs``. Every page
 says "Page N of M". Supplier text is never read as markup.
 
-Both write the file atomically: a killed run never leaves half a PDF.
+``generate(filename, title, additional_info, table_data)`` is the course's
+lab-3 call (used by ``cars.py``): the title, the text (markup, like
+``generate_report``'s), then a table whose first row is the header. Its
+``charts`` argument, not the course's, takes drawings such as ``sales_charts``
+makes (a pie of the sales per make, a bar chart of the best cars by revenue).
+
+All of them write the file atomically: a killed run never leaves half a PDF.
 """
 
 from __future__ import annotations
@@ -28,11 +34,14 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.piecharts import Pie
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -40,7 +49,15 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from cli import atomic_output, plural
 from supplier_data import Description, DescriptionError
@@ -48,6 +65,13 @@ from supplier_data import Description, DescriptionError
 CHART_BARS = 20  # the heaviest fruits get a bar each; more would be unreadable
 BAR_HEIGHT = 14  # points per bar
 LABEL_MAX = 28  # characters of a fruit's name on the chart
+PIE_SLICES = 10  # more slices than that are too thin to tell apart: the smallest become "Other"
+# Tableau's 10 colours: distinct, and readable when printed in grey; the last is for "Other".
+PALETTE = [
+    colors.HexColor(code)
+    for code in ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f")
+    + ("#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+]
 
 _BLANK_LINE = re.compile(r"(?:<br\s*/>\s*){2,}", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"<br\s*/>", re.IGNORECASE)
@@ -63,6 +87,49 @@ def generate_report(attachment: str | Path, title: str, paragraph: str) -> None:
     story = [Paragraph(title, styles["h1"]), Spacer(1, 20)]
     story += markup_flowables(paragraph, styles["BodyText"], document.width)
     _build(document, story, attachment)
+
+
+def generate(
+    filename: str | Path,
+    title: str,
+    additional_info: str,
+    table_data: Sequence[Sequence[object]],
+    charts: Iterable[Flowable] = (),
+) -> None:
+    """The course's lab-3 ``generate``: ``title``, ``additional_info`` (markup), the table.
+
+    ``table_data`` is a list of rows, the first one the header. ``charts`` (not
+    the course's) are drawn between the text and the table, so that they are on
+    the first page however long the table is.
+    """
+    styles = getSampleStyleSheet()
+    document = _document(filename, title)
+    story = [Paragraph(title, styles["h1"]), Spacer(1, 20)]
+    story += markup_flowables(additional_info, styles["BodyText"], document.width)
+    for chart in charts:
+        story += [Spacer(1, 16), chart]
+    if table_data:
+        story += [Spacer(1, 20), data_table(table_data)]
+    _build(document, story, filename)
+
+
+def data_table(rows: Sequence[Sequence[object]]) -> Table:
+    """The course's table: a grid, the header row in bold; here also repeated on every page.
+
+    Cells are drawn as text (``str()`` of each value), never read as markup.
+    """
+    table = Table([list(row) for row in rows], repeatRows=1, hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+            ]
+        )
+    )
+    return table
 
 
 def markup_flowables(paragraph: str, style: ParagraphStyle, width: float) -> list[Flowable]:
@@ -229,41 +296,7 @@ def weight_chart(pairs: list[tuple[str, int]], width: float) -> Flowable:
     weights = Counter()
     for name, weight in pairs:
         weights[name] += weight
-    bars = weights.most_common(CHART_BARS)
-    labels = [_shorten(name) for name, _ in bars]
-    label_width = max(stringWidth(label, "Helvetica", 9) for label in labels) + 8
-    chart_height = len(bars) * BAR_HEIGHT
-    drawing = Drawing(width, chart_height + 40)
-    drawing.add(
-        String(
-            0, chart_height + 28, "Weight per fruit (lbs)", fontName="Helvetica-Bold", fontSize=11
-        )
-    )
-    chart = HorizontalBarChart()
-    chart.x, chart.y = label_width, 16
-    chart.width, chart.height = width - label_width - 40, chart_height
-    chart.data = [[weight for _, weight in bars]]
-    chart.bars[0].fillColor = colors.HexColor("#4e79a7")
-    chart.bars.strokeColor = None
-    chart.barSpacing = 0
-    chart.groupSpacing = 3
-    chart.categoryAxis.categoryNames = labels
-    chart.categoryAxis.reverseDirection = True  # heaviest on top
-    chart.categoryAxis.labels.fontName = "Helvetica"
-    chart.categoryAxis.labels.fontSize = 9
-    chart.categoryAxis.labels.boxAnchor = "e"
-    chart.categoryAxis.labels.dx = -4
-    chart.valueAxis.valueMin = 0
-    # Room for the heaviest bar's label; at least 5 so that the ticks are whole pounds.
-    chart.valueAxis.valueMax = max(5, bars[0][1] * 1.1)
-    chart.valueAxis.labels.fontSize = 8
-    chart.valueAxis.visibleGrid = True
-    chart.valueAxis.gridStrokeColor = colors.lightgrey
-    chart.barLabelFormat = "%d"
-    chart.barLabels.fontSize = 8
-    chart.barLabels.boxAnchor = "w"
-    chart.barLabels.dx = 3
-    drawing.add(chart)
+    drawing = bar_chart("Weight per fruit (lbs)", weights.most_common(CHART_BARS), width)
     flowables: list[Flowable] = [drawing]
     rest = weights.most_common()[CHART_BARS:]
     if rest:
@@ -272,6 +305,135 @@ def weight_chart(pairs: list[tuple[str, int]], width: float) -> Flowable:
         )
         flowables.append(Paragraph(escape(more), getSampleStyleSheet()["Italic"]))
     return KeepTogether(flowables)
+
+
+def bar_chart(
+    title: str,
+    bars: list[tuple[str, float]],
+    width: float,
+    value_format: str | Callable[[float], str] = "%d",
+    axis_format: str | Callable[[float], str] | None = None,
+    label_max: int = LABEL_MAX,
+) -> Drawing:
+    """A horizontal bar per (label, value), in the order given, the first on top.
+
+    Horizontal, so that long labels are read as they are written, never tilted
+    or overlapping; each bar has its value at its end (``value_format``).
+    """
+    labels = [_shorten(label, label_max) for label, _ in bars]
+    label_width = max(stringWidth(label, "Helvetica", 9) for label in labels) + 8
+    chart_height = len(bars) * BAR_HEIGHT
+    drawing = Drawing(width, chart_height + 40)
+    drawing.add(String(0, chart_height + 28, title, fontName="Helvetica-Bold", fontSize=11))
+    chart = HorizontalBarChart()
+    chart.x, chart.y = label_width, 16
+    # Room on the right for the longest bar's value.
+    value_room = max(40, stringWidth(_formatted(value_format, bars[0][1]), "Helvetica", 8) + 8)
+    chart.width, chart.height = width - label_width - value_room, chart_height
+    chart.data = [[value for _, value in bars]]
+    chart.bars[0].fillColor = PALETTE[0]
+    chart.bars.strokeColor = None
+    chart.barSpacing = 0
+    chart.groupSpacing = 3
+    chart.categoryAxis.categoryNames = labels
+    chart.categoryAxis.reverseDirection = True  # the first on top
+    chart.categoryAxis.labels.fontName = "Helvetica"
+    chart.categoryAxis.labels.fontSize = 9
+    chart.categoryAxis.labels.boxAnchor = "e"
+    chart.categoryAxis.labels.dx = -4
+    chart.valueAxis.valueMin = 0
+    # Room for the biggest bar's label; at least 5 so that the ticks are whole numbers.
+    chart.valueAxis.valueMax = max(5, max(value for _, value in bars) * 1.1)
+    chart.valueAxis.labels.fontSize = 8
+    if axis_format is not None:
+        chart.valueAxis.labelTextFormat = axis_format
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = colors.lightgrey
+    chart.barLabelFormat = value_format
+    chart.barLabels.fontSize = 8
+    chart.barLabels.boxAnchor = "w"
+    chart.barLabels.dx = 3
+    drawing.add(chart)
+    return drawing
+
+
+def pie_chart(
+    title: str, slices: list[tuple[str, float]], value_format: Callable[[float], str] = str
+) -> Drawing:
+    """A pie, biggest slice first, with a legend beside it: name, value and share of each.
+
+    Names are in the legend, not on the slices, so they never overlap; beyond
+    ``PIE_SLICES`` the smallest are added up into one "Other (N more)" slice.
+    """
+    slices = sorted(slices, key=lambda pair: pair[1], reverse=True)  # stable: ties keep order
+    if len(slices) > PIE_SLICES:
+        rest = slices[PIE_SLICES - 1 :]
+        other = (f"Other ({len(rest)} more)", sum(value for _, value in rest))
+        slices = [*slices[: PIE_SLICES - 1], other]
+    total = sum(value for _, value in slices)
+    size = 150  # points; the legend (PIE_SLICES lines of 14) is as tall
+    drawing = Drawing(size + 260, size + 30)
+    drawing.add(String(0, size + 16, title, fontName="Helvetica-Bold", fontSize=11))
+    pie = Pie()
+    pie.x, pie.y, pie.width, pie.height = 0, 0, size, size
+    pie.data = [float(value) for _, value in slices]
+    pie.startAngle, pie.direction = 90, "clockwise"  # read from twelve o'clock, as people do
+    pie.slices.strokeColor = colors.white
+    pie.slices.strokeWidth = 0.5
+    for index in range(len(slices)):
+        pie.slices[index].fillColor = PALETTE[index]
+    if slices[-1][0].startswith("Other ("):
+        pie.slices[len(slices) - 1].fillColor = PALETTE[-1]
+    drawing.add(pie)
+    legend = Legend()
+    legend.x, legend.y = size + 24, size
+    legend.boxAnchor = "nw"
+    legend.alignment = "right"  # text to the right of its swatch
+    legend.fontName, legend.fontSize = "Helvetica", 9
+    legend.columnMaximum = PIE_SLICES
+    legend.deltay = 14
+    legend.dx = legend.dy = 8
+    legend.colorNamePairs = []
+    for index, (name, value) in enumerate(slices):
+        label = f"{_shorten(name)}: {value_format(value)} ({value / total:.0%})"
+        legend.colorNamePairs.append((pie.slices[index].fillColor, label))
+    drawing.add(legend)
+    return drawing
+
+
+def sales_charts(
+    sales_per_make: dict[str, int], revenue_per_car: list[tuple[str, Decimal]]
+) -> list[Flowable]:
+    """``cars.py``'s charts: a pie of the cars sold per make, bars of the cars by revenue.
+
+    A chart with nothing to show (no sale at all) is left out.
+    """
+    width = _document("", "").width  # the page's, between its margins
+    charts: list[Flowable] = []
+    if sum(sales_per_make.values()) > 0:
+        charts.append(pie_chart("Cars sold per make", list(sales_per_make.items()), "{:,}".format))
+    if revenue_per_car:
+        bars = [(car, float(revenue)) for car, revenue in revenue_per_car]
+        title = f"The {plural(len(bars), 'car')} with the most revenue"
+        charts.append(bar_chart(title, bars, width, dollars, short_dollars, label_max=44))
+    return charts
+
+
+def dollars(amount: float) -> str:
+    """``$22,749,529``: whole dollars, for a chart (the text gives the cents)."""
+    return f"${amount:,.0f}"
+
+
+def short_dollars(amount: float) -> str:
+    """``$2.5M``, ``$400k``: axis ticks short enough never to run into each other."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(amount) >= size:
+            return f"${amount / size:g}{suffix}"
+    return f"${amount:g}"
+
+
+def _formatted(value_format: str | Callable[[float], str], value: float) -> str:
+    return value_format(value) if callable(value_format) else value_format % value
 
 
 def _name_and_weight(fruit: Description | tuple[str, int]) -> tuple[str, int]:
@@ -289,8 +451,8 @@ def problem_line(item: DescriptionError | str) -> str:
     return str(item)
 
 
-def _shorten(text: str) -> str:
-    return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "\u2026"
+def _shorten(text: str, limit: int = LABEL_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 # --- the document, page numbers, atomic writing ------------------------------------------
