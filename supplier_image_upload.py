@@ -28,6 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from cli import require
+
+require("requests", "urllib3")  # one line, not a traceback, if this Python lacks them
+
 import requests
 import urllib3
 
