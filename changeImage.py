@@ -56,9 +56,12 @@ from cli import (
     log,
     make_parser,
     progress,
+    require,
     setup_logging,
 )
 from supplier_data import supplier_data_dir
+
+require("PIL")  # one line saying how to get Pillow, not a traceback, if this Python lacks it
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
@@ -77,6 +80,8 @@ COMMON_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".gif", "
 # default bicubic is (47-49 dB), and JPEG at quality 85 is further (35-38 dB),
 # at less than half the cost of a full Lanczos.
 REDUCING_GAP = 1.5
+# The EXIF Orientation tag: ExifTags.Base.Orientation in Pillow 9.3+.
+EXIF_ORIENTATION = 0x0112
 # glibc's mallopt(3) parameters, see keep_freed_memory().
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 
@@ -222,22 +227,45 @@ def convert(job: Job) -> Result:
 
 def load_for_catalog(path: Path, size: tuple[int, int], rotate: int = 0) -> Image.Image:
     """The image at ``path`` as an RGB picture of ``size``: upright, on white, rotated."""
-    from PIL import ExifTags, Image, ImageOps
+    from PIL import Image
 
     # Rotating by a quarter turn swaps width and height: resize to the swapped size first.
     upright_size = size[::-1] if rotate % 180 == 90 else size
     with Image.open(path) as image:
         if image.format == "JPEG":
             # Let the JPEG decoder scale down by 1/2, 1/4 or 1/8: far less to decode.
-            orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+            orientation = image.getexif().get(EXIF_ORIENTATION, 1)
             image.draft(None, upright_size[::-1] if orientation in (5, 6, 7, 8) else upright_size)
-        ImageOps.exif_transpose(image, in_place=True)
+        image = exif_upright(image)
         image = resizable(image)
         # Resize before flattening: Pillow resizes RGBA with premultiplied alpha,
         # so transparent pixels do not bleed their (often black) colour into edges.
-        image = image.resize(upright_size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+        # Image.Resampling is Pillow 9.1+; Ubuntu 22.04's 9.0.1 has Image.LANCZOS.
+        lanczos = getattr(Image, "Resampling", Image).LANCZOS
+        image = image.resize(upright_size, lanczos, reducing_gap=REDUCING_GAP)
     image = on_white(image)
     return image.rotate(-rotate, expand=True) if rotate else image
+
+
+def exif_upright(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says (ImageOps.exif_transpose)."""
+    from PIL import ImageOps
+
+    if pillow_version() >= (9, 4):
+        ImageOps.exif_transpose(image, in_place=True)
+        return image
+    # Pillow < 9.4 (Ubuntu 22.04 has 9.0.1) has no in_place and returns a copy
+    # even of an upright image: call it only when there is something to turn.
+    if image.getexif().get(EXIF_ORIENTATION, 1) in (2, 3, 4, 5, 6, 7, 8):
+        return ImageOps.exif_transpose(image)
+    return image
+
+
+@functools.cache
+def pillow_version() -> tuple[int, ...]:
+    import PIL
+
+    return tuple(int(part) for part in re.findall(r"\d+", PIL.__version__)[:2])
 
 
 def resizable(image: Image.Image) -> Image.Image:
@@ -248,7 +276,8 @@ def resizable(image: Image.Image) -> Image.Image:
         return image
     if image.mode in ("I", "F") or image.mode.startswith("I;16"):
         # Pillow's conversion clips 16-bit values to 255: scale them down instead.
-        return image.convert("I").point(lambda value: value / 256).convert("L")
+        # A multiplication: the point() of Ubuntu 22.04's Pillow 9.0.1 takes only + and *.
+        return image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
     if image.mode == "1":
         return image.convert("L")
     return image.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV

@@ -32,6 +32,57 @@ class UsageError(Exception):
     """Bad usage or configuration: the script says why and exits 2, having done nothing."""
 
 
+# --- third-party packages ----------------------------------------------------------
+
+# The modules a script may need: (the package's name, Debian and Ubuntu's package for it).
+PACKAGES = {
+    "PIL": ("Pillow", "python3-pil"),
+    "requests": ("requests", "python3-requests"),
+    "urllib3": ("urllib3", "python3-urllib3"),
+    "reportlab": ("ReportLab", "python3-reportlab"),
+    "psutil": ("psutil", "python3-psutil"),
+    "tqdm": ("tqdm", "python3-tqdm"),
+}
+
+
+def require(*modules: str, status: int = EXIT_USAGE) -> None:
+    """Exit with one line saying how to get them if this Python lacks any of ``modules``.
+
+    Called by a script before it imports them, so that ``./changeImage.py`` run by a
+    Python without Pillow says what to install instead of showing a traceback (also
+    for ``--help``). It only looks for the modules (importlib.util.find_spec), it
+    imports none of them: nothing to pay when they are all there.
+    """
+    import importlib.util
+
+    missing = [module for module in modules if importlib.util.find_spec(module) is None]
+    if not missing:
+        return
+    names = []
+    for module in missing:
+        package = PACKAGES[module][0]
+        names.append(package if package == module else f"{package} (python3 module {module})")
+    apt = " ".join(PACKAGES[m][1] for m in missing)
+    script = Path(sys.argv[0]).resolve()
+    print(
+        f"{script.name}: needs {' and '.join(names)}, which this Python ({sys.executable}) "
+        f"lacks: sudo apt install {apt}, or run it with the project's virtual environment "
+        f"({_venv_command(script)})",
+        file=sys.stderr,
+    )
+    raise SystemExit(status)
+
+
+def _venv_command(script: Path) -> str:
+    """``make install; .venv/bin/python run.py``, with the script's folder if not here."""
+    venv = script.parent / ".venv"
+    if (venv / "bin" / "python").exists() and Path(sys.prefix).resolve() != venv.resolve():
+        return f"{venv}/bin/python {script}"  # installed: this is just the wrong Python
+    if script.parent == Path.cwd():
+        return f"make install; .venv/bin/python {script.name}"
+    return f"make -C {script.parent} install; {venv}/bin/python {script}"
+
+
 # --- settings and command line -------------------------------------------------
 
 

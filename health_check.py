@@ -52,9 +52,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
-import psutil
+from cli import atomic_output, log, make_parser, require, setup_logging
 
-from cli import atomic_output, log, make_parser, setup_logging
+# One line, not a traceback, if this Python lacks psutil; 3: Nagios' "could not check".
+require("psutil", status=3)
+
+import psutil
 
 # Nagios plugin exit statuses.
 OK, CRITICAL, UNKNOWN = 0, 2, 3

@@ -40,6 +40,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli import require
+
+require("reportlab")  # one line, not a traceback, if this Python lacks it
+
 import emails
 import reports
 from cli import (

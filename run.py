@@ -34,6 +34,10 @@ import json
 import sys
 from pathlib import Path
 
+from cli import require
+
+require("requests", "urllib3")  # one line, not a traceback, if this Python lacks them
+
 from catalog import (
     NOT_SENT,
     CatalogError,

@@ -30,6 +30,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from cli import require
+
+require("requests", "urllib3")  # one line, not a traceback, if this Python lacks them
+
 import requests
 
 from catalog import (

@@ -13,8 +13,42 @@ from pathlib import Path
 import requests
 
 from lab.__main__ import read_maildir
+from lab.sample_data import SampleFruit
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def lab_python() -> str:
+    """The Python that runs the lab: $LAB_PYTHON when set, else this one.
+
+    `make test-floor` runs the tests and the scripts on the oldest supported
+    Python and packages, and the lab in the project's .venv: Django and the
+    sample data generator need a newer set.
+    """
+    return os.environ.get("LAB_PYTHON") or sys.executable
+
+
+def make_sample_data(dest: Path, count: int = 10, seed: int = 0) -> list[SampleFruit]:
+    """lab.sample_data.make_data, run by the lab's Python when that is another one."""
+    python = lab_python()
+    if python == sys.executable:
+        from lab.sample_data import make_data
+
+        return make_data(dest, count=count, seed=seed)
+    code = (
+        "import dataclasses, json, sys; from lab.sample_data import make_data; "
+        "fruits = make_data(sys.argv[1], count=int(sys.argv[2]), seed=int(sys.argv[3])); "
+        "print(json.dumps([dataclasses.asdict(f) for f in fruits], default=str))"
+    )
+    output = subprocess.run(
+        [python, "-c", code, str(dest), str(count), str(seed)],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return [
+        SampleFruit(**{**f, "image_path": Path(f["image_path"]),
+                       "description_path": Path(f["description_path"])})
+        for f in json.loads(output)
+    ]  # fmt: skip
 
 
 @dataclass
@@ -90,8 +124,11 @@ class Lab:
 
 
 def launch_lab(state: Path, **options) -> Lab:
-    """Start `python -m lab serve` with options such as fail_rate=0.3, smtp_auth="u:p"."""
-    args = [sys.executable, "-m", "lab", "serve", "--quiet", "--state", str(state)]
+    """Start `python -m lab serve` with options such as fail_rate=0.3, smtp_auth="u:p".
+
+    It runs with lab_python(): $LAB_PYTHON when set, else this Python.
+    """
+    args = [lab_python(), "-m", "lab", "serve", "--quiet", "--state", str(state)]
     options.setdefault("http_port", 0)
     options.setdefault("smtp_port", 0)
     for name, value in options.items():

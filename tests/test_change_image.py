@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import Image
 
 import changeImage
 from changeImage import Job, convert, load_for_catalog, make_plan
@@ -193,7 +193,7 @@ def test_transparent_areas_become_white_without_dark_edges(tmp_path):
 def test_exif_orientation_is_applied(tmp_path, orientation, red_corner):
     # A camera's JPEG: stored 240x160 with red top-left, and how to show it upright.
     exif = Image.Exif()
-    exif[ExifTags.Base.Orientation] = orientation
+    exif[changeImage.EXIF_ORIENTATION] = orientation
     corner_image((240, 160)).save(tmp_path / "photo.jpg", exif=exif)
     size = (40, 60) if orientation in (6, 8) else (60, 40)  # upright, a quarter of the size
 

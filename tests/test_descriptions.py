@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from cli import UsageError
-from lab.sample_data import SampleFruit, make_data
+from lab.control import make_sample_data
+from lab.sample_data import SampleFruit
 from supplier_data import (
     Description,
     DescriptionError,
@@ -249,7 +250,7 @@ def test_empty_folder(tmp_path: Path) -> None:
 
 def test_generated_sample_data_reads_as_generated(tmp_path: Path) -> None:
     # Three files cover every variation of the generator (see lab/sample_data.py).
-    samples: list[SampleFruit] = make_data(tmp_path, count=3, seed=0)
+    samples: list[SampleFruit] = make_sample_data(tmp_path, count=3, seed=0)
     fruits, errors = read_descriptions(tmp_path / "descriptions")
     assert errors == []
     assert [(f.path, f.name, f.weight, f.description, f.image_name) for f in fruits] == [
