@@ -47,6 +47,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from cli import require
+
+require("reportlab")  # one line, not a traceback, if this Python lacks it
+
 import emails
 import reports
 from cli import (
