@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote
 
-from cli import UsageError, env_default
+from cli import UsageError, env_default, log, plural, progress
 
 if TYPE_CHECKING:
     import requests
@@ -434,3 +434,32 @@ def post_all(
             return str(error)
 
     return in_flight(send, payloads, jobs)
+
+
+def post_each(
+    session: requests.Session,
+    url: str,
+    items: list,
+    key: Callable[[dict], object],
+    jobs: int,
+    noun: str,
+) -> int:
+    """POST each item's ``as_json()`` exactly once (``post_all``); return how many were not done.
+
+    ``items`` have a ``path`` and an ``as_json()`` (a fruit's description, a review);
+    ``noun`` names one ("fruit"). Logged in the items' order: one line per item
+    that failed, then one line for all those left unsent once the server stopped answering.
+    """
+    failed = unsent = 0
+    outcomes = post_all(session, url, [item.as_json() for item in items], key, jobs)
+    for item, problem in zip(items, progress(outcomes, len(items), noun), strict=True):
+        if problem == NOT_SENT:
+            unsent += 1
+        elif problem:
+            log.error("%s: not uploaded: %s", item.path, problem)
+            failed += 1
+        else:
+            log.debug("%s: uploaded", item.path)
+    if unsent:
+        log.error("%s not sent: %s; run again later", plural(unsent, f"more {noun}"), NOT_SENT)
+    return failed + unsent

@@ -39,7 +39,6 @@ from cli import require
 require("requests", "urllib3")  # one line, not a traceback, if this Python lacks them
 
 from catalog import (
-    NOT_SENT,
     CatalogError,
     ServerImages,
     add_url_argument,
@@ -49,7 +48,7 @@ from catalog import (
     fetch_list,
     file_digest,
     in_flight,
-    post_all,
+    post_each,
 )
 from cli import (
     EXIT_SOME_FAILED,
@@ -58,9 +57,7 @@ from cli import (
     finish,
     log,
     make_parser,
-    plural,
     positive_int,
-    progress,
     setup_logging,
 )
 from supplier_data import Description, add_folder_argument, read_descriptions
@@ -125,19 +122,7 @@ def check_pictures(
 
 def upload(session, fruits_url: str, fruits: list[Description], jobs: int = DEFAULT_JOBS) -> int:
     """POST each fruit exactly once, ``jobs`` at a time; return how many failed."""
-    failed = unsent = 0
-    outcomes = post_all(session, fruits_url, [fruit.as_json() for fruit in fruits], key, jobs)
-    for fruit, problem in zip(fruits, progress(outcomes, len(fruits), "fruit"), strict=True):
-        if problem == NOT_SENT:
-            unsent += 1
-        elif problem:
-            log.error("%s: not uploaded: %s", fruit.path, problem)
-            failed += 1
-        else:
-            log.debug("%s: uploaded %s", fruit.path, fruit.name)
-    if unsent:
-        log.error("%s not sent: %s; run again later", plural(unsent, "more fruit"), NOT_SENT)
-    return failed + unsent
+    return post_each(session, fruits_url, fruits, key, jobs, "fruit")
 
 
 def main(argv: list[str] | None = None) -> int:

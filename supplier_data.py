@@ -80,7 +80,7 @@ class Description:
 
 
 class DescriptionError(ValueError):
-    """A description file the catalog would refuse: ``PATH:LINE: message``."""
+    """A description file (or lab 2's review file) that would be refused: ``PATH:LINE: message``."""
 
     def __init__(self, path: Path, line: int | None, message: str) -> None:
         self.path = Path(path)
@@ -128,7 +128,7 @@ def read_description(path: Path) -> Description:
         data = path.read_bytes()
     except OSError as error:
         raise DescriptionError(path, None, f"cannot read the file ({error.strerror})") from None
-    lines = [line.strip() for line in _split_lines(_decode(path, data))]
+    lines = [line.strip() for line in split_lines(decode_text(path, data))]
     if not any(lines):
         raise DescriptionError(
             path, None, "the file is empty (write the name on line 1, the weight on line 2)"
@@ -178,16 +178,8 @@ def read_descriptions(folder: Path) -> tuple[list[Description], list[Description
     ``.001.txt.swp`` or ``.#001.txt``) are left alone. UsageError if
     ``folder`` is not a folder.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: no such folder of description files")
-    paths = sorted(
-        path
-        for path in folder.iterdir()
-        if path.suffix.lower() == ".txt" and not path.name.startswith(".") and path.is_file()
-    )
     descriptions, errors = [], []
-    for path in paths:
+    for path in text_files(folder, "description files"):
         try:
             descriptions.append(read_description(path))
         except DescriptionError as error:
@@ -208,6 +200,19 @@ def read_descriptions(folder: Path) -> tuple[list[Description], list[Description
     return [fruit for fruit in descriptions if fruit.image_name not in clashes], errors
 
 
+def text_files(folder: Path, what: str) -> list[Path]:
+    """The ``*.txt`` files of ``folder``, sorted by name, hidden ones left out; UsageError
+    (naming ``what``, such as "description files") if ``folder`` is not a folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder of {what}")
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.suffix.lower() == ".txt" and not path.name.startswith(".") and path.is_file()
+    )
+
+
 def same_image_name(fruits: list[Description]) -> dict[str, list[Description]]:
     """Fruits whose pictures would have the same name in the catalog, by that name."""
     by_name: dict[str, list[Description]] = {}
@@ -216,8 +221,10 @@ def same_image_name(fruits: list[Description]) -> dict[str, list[Description]]:
     return {name: group for name, group in by_name.items() if len(group) > 1}
 
 
-def _decode(path: Path, data: bytes) -> str:
+def decode_text(path: Path, data: bytes) -> str:
     """UTF-8 text (a BOM is dropped), else Windows-1252 text, else a DescriptionError.
+
+    For every text file a supplier or a customer writes (descriptions, lab 2's reviews).
 
     Strict decoding both ways: never a replacement character in the catalog.
     """
@@ -244,7 +251,7 @@ def _decode(path: Path, data: bytes) -> str:
     return text
 
 
-def _split_lines(text: str) -> list[str]:
+def split_lines(text: str) -> list[str]:
     """Lines as an editor counts them: LF, CRLF or CR ends (not str.splitlines's extra ones)."""
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
