@@ -34,6 +34,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from cli import require
+
+require("requests", "urllib3")  # one line, not a traceback, if this Python lacks them
+
 from catalog import (
     CatalogError,
     add_url_argument,

@@ -23,6 +23,7 @@ NEEDS = {
     "report_email.py": "ReportLab (python3 module reportlab)",
     "health_check.py": "psutil",
     "cars.py": "ReportLab (python3 module reportlab)",
+    "feedback.py": "requests",
 }
 # health_check.py follows Nagios: 3 is "could not check"; the others' "bad configuration".
 STATUS = {"health_check.py": 3}
