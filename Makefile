@@ -18,7 +18,8 @@ FLOOR_STAMP := $(FLOOR_VENV)/.installed
 FLOOR_TESTS := tests/test_change_image.py tests/test_upload.py tests/test_run.py \
 	tests/test_descriptions.py tests/test_report_email.py tests/test_reports.py \
 	tests/test_emails.py tests/test_health_check.py tests/test_chain.py \
-	tests/test_dependencies.py tests/test_version.py
+	tests/test_dependencies.py tests/test_version.py tests/test_cars.py tests/test_feedback.py \
+	tests/test_lab3_api.py
 
 PREFIX ?= $(CURDIR)
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check
