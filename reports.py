@@ -745,6 +745,7 @@ class NumberedCanvas(Canvas):
     """
 
     def __init__(self, *args, **kwargs) -> None:
+        kwargs["initialFontName"] = kwargs.get("initialFontName") or text_font().regular
         super().__init__(*args, **kwargs)
         self._pages: list[dict] = []
 
