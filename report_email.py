@@ -1,62 +1,97 @@
 #!/usr/bin/env python3
-"""Email the supplier a PDF report of the fruits read from the description files.
+"""Email the supplier a PDF report of what the catalog really holds of their drop, once per change.
 
-The .txt files of $SUPPLIER_DATA/descriptions are read with the same code as
-run.py. The PDF ($REPORT_PDF, /tmp/processed.pdf) has the date, the total
-weight, a chart of the weight per fruit, each fruit's name and weight, and the
-files that could not be read. It is emailed From $MAIL_FROM
-(automation@example.com) To $MAIL_TO (<login>@example.com) through $SMTP_HOST
-($SMTP_SECURITY, $SMTP_USER, $SMTP_PASSWORD: see emails.py). When some files
-could not be read, the email says so instead of "All fruits are uploaded", the
-report is still sent, and the exit status is 1.
+The catalog's fruits (GET $CATALOG_URL/fruits/) are matched with the .txt files
+of $SUPPLIER_DATA/descriptions (a row is a file's fruit when it has the same
+name and image name, as run.py sends it). The PDF ($REPORT_PDF,
+/tmp/processed.pdf) lists the fruits imported as the catalog holds them
+(marked when the server lacks their picture), their total weight, and every
+file not imported with the reason. The email says "All fruits are uploaded"
+only when that is true; otherwise how many of how many were, and which files
+were not. When the catalog cannot be read nothing is sent (exit 1), unless
+--from-files asks for the course's report of the files as they are.
+
+The last report sent for a drop and recipient is remembered (--state): the
+same report is not sent twice, any change sends a new one, so it can run
+from cron after run.py. Mail: From $MAIL_FROM (automation@example.com) To
+$MAIL_TO (<login>@example.com) through $SMTP_HOST (see emails.py). Fonts:
+$REPORT_FONT, else DejaVu Sans (fonts-dejavu-core), for names in any alphabet.
 
 $ export SUPPLIER_DATA=new MAIL_TO=supplier@example.com SMTP_PORT=8025
 $ ./report_email.py
+new/descriptions/004.txt: the catalog does not have Pomegranate: run run.py (it says why if it \
+refuses it)
 new/descriptions/005.txt:2: weight 'heavy' is not a whole number of pounds (write it like '500 lbs')
-wrote /tmp/processed.pdf: 4 fruits, 930 lbs
+wrote /tmp/processed.pdf: 3 of 5 fruits imported, 810 lbs
 sent "Upload Completed - Online Fruit Store" to supplier@example.com through localhost:8025
-4 description files done, 0 skipped, 1 failed
-$ ./report_email.py --dry-run --quiet
+3 description files done, 0 skipped, 2 failed
+$ ./report_email.py
+already reported on 2026-11-22 02:47; use --force to send again
+$ ./run.py -q; ./report_email.py --dry-run -q
 new/descriptions/005.txt:2: weight 'heavy' is not a whole number of pounds (write it like '500 lbs')
 From: automation@example.com
 To: supplier@example.com
 Subject: Upload Completed - Online Fruit Store
-Date: Sat, 21 Nov 2026 05:16:43 +0000
+Date: Sun, 22 Nov 2026 02:47:03 +0000
 
-4 fruits are uploaded to our website successfully.
-1 description file could not be read and was not uploaded (listed below).
+4 of 5 fruits were imported to our website; 1 description file was not (listed below).
 A detailed list is attached to this email.
 
 Total weight: 930 lbs
 
 Not imported:
 005.txt:2: weight 'heavy' is not a whole number of pounds (write it like '500 lbs')
-[attachment: processed.pdf, application/pdf, 2718 bytes]
+[attachment: processed.pdf, application/pdf, 44728 bytes]
+new/descriptions/005.txt:2: weight 'heavy' is not a whole number of pounds (write it like '500 lbs')
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import hashlib
+import json
+import os
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from cli import require
 
-require("reportlab")  # one line, not a traceback, if this Python lacks it
+require("reportlab", "requests", "urllib3")  # one line, not a traceback, if any is missing
 
 import emails
 import reports
+from catalog import (
+    CatalogError,
+    ServerImages,
+    add_url_argument,
+    catalog_session,
+    check_catalog_url,
+    endpoint,
+    fetch_list,
+)
 from cli import (
+    EXIT_OK,
     EXIT_SOME_FAILED,
     EXIT_USAGE,
     UsageError,
+    atomic_output,
     env_default,
     finish,
     log,
     make_parser,
+    plural,
     setup_logging,
 )
-from supplier_data import Description, DescriptionError, add_folder_argument, read_descriptions
+from supplier_data import (
+    Description,
+    DescriptionError,
+    add_folder_argument,
+    fruit_key,
+    read_descriptions,
+)
 
 DEFAULT_PDF = "/tmp/processed.pdf"
 SUBJECT = "Upload Completed - Online Fruit Store"
@@ -65,16 +100,29 @@ BODY = (
     "A detailed list is attached to this email."
 )
 BODY_MAX_PROBLEMS = 20  # more than that are in the PDF only
+STATE_VERSION = 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = make_parser(__doc__)
     add_folder_argument(parser, "descriptions", "the .txt description files")
+    add_url_argument(parser)
+    parser.add_argument(
+        "--from-files",
+        action="store_true",
+        help="report the description files as they are, without asking the catalog (the "
+        "course's report: it does not tell whether the fruits were imported)",
+    )
     parser.add_argument(
         "--pdf",
         type=Path,
         default=Path(env_default("REPORT_PDF", DEFAULT_PDF)),
         help="where to write the PDF report ($REPORT_PDF)",
+    )
+    parser.add_argument(
+        "--font",
+        default=os.environ.get("REPORT_FONT") or None,
+        help="TrueType font (.ttf) for the PDF ($REPORT_FONT; default: DejaVu Sans if installed)",
     )
     parser.add_argument(
         "--from",
@@ -96,6 +144,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="first paragraph of the email, instead of the course's (the total weight and the "
         "files not imported are always added)",
     )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=default_state_path(),
+        help="where the last report sent for each drop and recipient is remembered "
+        "($XDG_STATE_HOME/fruit-store)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="send the report even if the same one was sent"
+    )
     args = parser.parse_args(argv)
     args.body = getattr(args, "body", None)
     return args
@@ -109,47 +167,249 @@ def recipient_default() -> str | None:
         return None
 
 
-def compose_body(
-    fruits: list[Description], problems: list[DescriptionError], opening: str | None = None
-) -> str:
-    """The course's text when every file was read; what really happened when some were not.
+# --- what the report says ------------------------------------------------------------------
 
-    Then the total weight and the files not imported (the first few; the PDF has them all).
-    """
+
+class NotImported(NamedTuple):
+    """A description file whose fruit is not in the catalog, and why."""
+
+    path: Path
+    line: str  # "004.txt:2: what is wrong (what to do)", as the email and the PDF say it
+
+    def __str__(self) -> str:  # the whole path, for stderr
+        return os.path.join(self.path.parent, self.line)
+
+
+@dataclass
+class Report:
+    """What is true of the drop: each description file is imported or not, and why not."""
+
+    files: int  # description files in the drop
+    imported: list[tuple[Description, reports.ReportFruit]] = field(default_factory=list)
+    not_imported: list[NotImported] = field(default_factory=list)  # one per file, by name
+
+    @property
+    def fruits(self) -> list[reports.ReportFruit]:
+        return [fruit for _, fruit in self.imported]
+
+    @property
+    def pictures_missing(self) -> list[tuple[Description, reports.ReportFruit]]:
+        return [(file, fruit) for file, fruit in self.imported if fruit.picture_missing]
+
+    @property
+    def complete(self) -> bool:
+        """Every description file is in the catalog with its picture."""
+        return self.files > 0 and not self.not_imported and not self.pictures_missing
+
+
+def report_from_catalog(
+    fruits: list[Description],
+    errors: list[DescriptionError],
+    rows: list[dict],
+    has_picture,
+) -> Report:
+    """Match the catalog's rows with the drop's files; ``has_picture(name)`` asks the server."""
+    in_catalog = {}
+    for row in rows:
+        if isinstance(row.get("name"), str) and isinstance(row.get("image_name"), str):
+            in_catalog.setdefault(fruit_key(row), row)
+    report = Report(files=len(fruits) + len(errors))
+    not_imported = [NotImported(error.path, reports.problem_line(error)) for error in errors]
+    for fruit in fruits:
+        row = in_catalog.get(fruit_key(fruit.as_json()))
+        if row is not None:
+            weight = row.get("weight")
+            shown = reports.ReportFruit(
+                row["name"],
+                weight if isinstance(weight, int) else fruit.weight,
+                picture_missing=not has_picture(fruit.image_name),
+            )
+            report.imported.append((fruit, shown))
+        elif not has_picture(fruit.image_name):
+            why = (
+                f"the catalog does not have {fruit.name}, nor the server its picture "
+                f"{fruit.image_name}: run supplier_image_upload.py, then run.py"
+            )
+            not_imported.append(NotImported(fruit.path, f"{fruit.path.name}: {why}"))
+        else:
+            why = (
+                f"the catalog does not have {fruit.name}: run run.py (it says why if it refuses it)"
+            )
+            not_imported.append(NotImported(fruit.path, f"{fruit.path.name}: {why}"))
+    report.not_imported = sorted(not_imported)
+    return report
+
+
+def report_from_files(fruits: list[Description], errors: list[DescriptionError]) -> Report:
+    """The course's report: every file read is taken as imported, without asking the catalog."""
+    return Report(
+        files=len(fruits) + len(errors),
+        imported=[(fruit, reports.ReportFruit(fruit.name, fruit.weight)) for fruit in fruits],
+        not_imported=[NotImported(error.path, reports.problem_line(error)) for error in errors],
+    )
+
+
+def compose_body(report: Report, opening: str | None = None) -> str:
+    """The course's text exactly when every file is in the catalog with its picture; else how
+    many of how many were imported, and what was not (the first few; the PDF has them all)."""
     if opening is None:
         opening = BODY
-        if not fruits and not problems:
+        if report.files == 0:
             opening = "No description files were found, so no fruits were uploaded."
-        elif problems:
-            are = "is" if len(fruits) == 1 else "are"
-            were = "was" if len(problems) == 1 else "were"
+        elif not report.complete:
+            missing = []
+            if report.not_imported:
+                were = "was" if len(report.not_imported) == 1 else "were"
+                missing.append(f"{plural(len(report.not_imported), 'description file')} {were} not")
+            if report.pictures_missing:
+                are = "is" if len(report.pictures_missing) == 1 else "are"
+                missing.append(
+                    f"{plural(len(report.pictures_missing), 'picture')} {are} missing on the server"
+                )
             opening = (
-                f"{reports.plural(len(fruits), 'fruit')} {are} uploaded to our website "
-                "successfully.\n"
-                f"{reports.plural(len(problems), 'description file')} could not be read and "
-                f"{were} not uploaded (listed below).\n"
+                f"{len(report.imported)} of {plural(report.files, 'fruit')} were imported to our "
+                f"website; {' and '.join(missing)} (listed below).\n"
                 "A detailed list is attached to this email."
             )
-    lines = [opening, "", f"Total weight: {reports.total_weight(fruits)} lbs"]
-    if problems:
+    lines = [opening, "", f"Total weight: {reports.total_weight(report.fruits)} lbs"]
+    if report.not_imported:
         lines += ["", "Not imported:"]
-        lines += [reports.problem_line(problem) for problem in problems[:BODY_MAX_PROBLEMS]]
-        if len(problems) > BODY_MAX_PROBLEMS:
-            lines.append(f"... and {len(problems) - BODY_MAX_PROBLEMS} more (see the PDF)")
+        lines += [item.line for item in report.not_imported[:BODY_MAX_PROBLEMS]]
+        if len(report.not_imported) > BODY_MAX_PROBLEMS:
+            more = len(report.not_imported) - BODY_MAX_PROBLEMS
+            lines.append(f"... and {more} more (see the PDF)")
+    if report.pictures_missing:
+        lines += ["", "Imported, but the picture is missing on the server:"]
+        lines += [
+            f"{file.path.name}: {fruit.name} ({file.image_name}): run supplier_image_upload.py"
+            for file, fruit in report.pictures_missing[:BODY_MAX_PROBLEMS]
+        ]
     return "\n".join(lines) + "\n"
 
 
-def write_report(path: Path, fruits: list[Description], problems: list[DescriptionError]) -> None:
-    """The PDF, written atomically; UsageError if its folder cannot take it."""
+def warn_missing_letters(report: Report) -> None:
+    """One line per name with letters no font found can draw, rather than boxes said nothing of."""
+    texts = [(file.path.name, fruit.name) for file, fruit in report.imported]
+    texts += [(item.path.name, item.line) for item in report.not_imported]
+    for where, text in texts:
+        letters = reports.missing_letters(text)
+        if letters:
+            log.warning(
+                "%s: the PDF's fonts have no letters for %r in %r: they show as boxes "
+                "(install fonts-wqy-microhei, or set REPORT_FONT to a font that has them)",
+                where,
+                letters,
+                text,
+            )
+
+
+def write_report(path: Path, report: Report, font: str | None) -> None:
+    """The PDF, written atomically; UsageError if its folder cannot take it or the font is bad."""
+    reports.use_font(font)
+    warn_missing_letters(report)
     try:
-        reports.generate_fruit_report(path, fruits, problems)
+        lines = [item.line for item in report.not_imported]
+        reports.generate_fruit_report(path, report.fruits, lines)
     except OSError as error:
         raise UsageError(
             f"{path}: cannot write the report ({error.strerror or error}): "
             "choose another place with --pdf or REPORT_PDF"
         ) from None
-    weight = reports.total_weight(fruits)
-    log.info("wrote %s: %s, %d lbs", path, reports.plural(len(fruits), "fruit"), weight)
+    weight = reports.total_weight(report.fruits)
+    imported = f"{len(report.imported)} of {plural(report.files, 'fruit')} imported"
+    log.info("wrote %s: %s, %d lbs", path, imported, weight)
+
+
+# --- what was sent: the state file ---------------------------------------------------------
+
+
+def default_state_path() -> Path:
+    """``$XDG_STATE_HOME/fruit-store/report_email.json``, by default under ~/.local/state."""
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "fruit-store" / "report_email.json"
+
+
+def report_digest(report: Report, subject: str, body: str) -> str:
+    """What the report says, without its date: the same digest means the same report."""
+    said = {
+        "subject": subject,
+        "body": body,
+        "imported": [list(fruit) for fruit in report.fruits],
+        "not_imported": [item.line for item in report.not_imported],
+    }
+    return hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest()
+
+
+def state_key(folder: Path, recipient: str) -> str:
+    return f"{Path(folder).resolve()} -> {recipient}"
+
+
+def load_sent(path: Path) -> dict[str, dict]:
+    """The reports sent, by drop and recipient: {key: {"digest": ..., "sent": ISO time}}.
+
+    A missing file is a fresh start; so is a damaged one, with a warning: losing it costs
+    one report sent again.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        log.warning("%s: cannot read the state (%s): starting afresh", path, error)
+        return {}
+    sent = data.get("reports") if isinstance(data, dict) else None
+    if not isinstance(sent, dict):
+        log.warning("%s: not a report_email.py state file: starting afresh", path)
+        return {}
+    return {
+        key: entry
+        for key, entry in sent.items()
+        if isinstance(entry, dict)
+        and isinstance(entry.get("digest"), str)
+        and isinstance(entry.get("sent"), str)
+    }
+
+
+def save_sent(path: Path, sent: dict[str, dict]) -> None:
+    """Write the state atomically: a run killed halfway leaves the old state, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"version": STATE_VERSION, "reports": sent}, indent=2, sort_keys=True)
+    with atomic_output(path) as temporary, temporary.open("w", encoding="utf-8") as file:
+        file.write(text + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def shown_time(iso: str) -> str:
+    try:
+        return datetime.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+def read_catalog(base_url: str, fruits: list[Description], errors: list[DescriptionError]):
+    """The report from the catalog's rows and the server's pictures; CatalogError if it cannot
+    be read."""
+    import requests
+
+    with catalog_session() as session:
+        rows = fetch_list(session, endpoint(base_url, "fruits"))
+        server = ServerImages(session, base_url)
+
+        def has_picture(name: str) -> bool:
+            if server.listing is not None:
+                return name in server.listing
+            try:
+                return server.digest(name) is not None
+            except requests.RequestException as error:
+                raise CatalogError(
+                    f"cannot tell whether the server has {name}: {error}; is it running?"
+                ) from None
+
+        return report_from_catalog(fruits, errors, rows, has_picture)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,17 +421,45 @@ def main(argv: list[str] | None = None) -> int:
         if not args.dry_run:  # check the mail settings before doing any work
             settings = emails.prompt_for_password(emails.SmtpSettings.from_env())
             emails.check_settings(settings)
-        fruits, problems = read_descriptions(args.folder)
-        for problem in problems:
-            log.error("%s", problem)
-        write_report(args.pdf, fruits, problems)
-        message = emails.generate_email(
-            args.sender,
-            recipient,
-            args.subject,
-            compose_body(fruits, problems, args.body),
-            args.pdf,
+        base = None if args.from_files else check_catalog_url(args.url)
+        fruits, errors = read_descriptions(args.folder)
+    except UsageError as error:
+        log.error("%s", error)
+        return EXIT_USAGE
+
+    if args.from_files:
+        report = report_from_files(fruits, errors)
+    else:
+        try:
+            report = read_catalog(base, fruits, errors)
+        except CatalogError as error:
+            log.error("%s: nothing sent (--from-files reports the files as they are)", error)
+            return EXIT_SOME_FAILED
+
+    body = compose_body(report, args.body)
+    digest = report_digest(report, args.subject, body)
+    key = state_key(args.folder, recipient)
+    sent = load_sent(args.state)
+    if not args.force and sent.get(key, {}).get("digest") == digest:
+        when = shown_time(sent[key]["sent"])
+        log.info("already reported on %s; use --force to send again", when)
+        return EXIT_OK
+
+    for item in report.not_imported:
+        log.error("%s", item)
+    for file, fruit in report.pictures_missing:
+        log.error(
+            "%s: %s is imported, but its picture %s is missing on the server "
+            "(run supplier_image_upload.py)",
+            file.path,
+            fruit.name,
+            file.image_name,
         )
+    done = len(report.imported) - len(report.pictures_missing)
+    failed = len(report.not_imported) + len(report.pictures_missing)
+    try:
+        write_report(args.pdf, report, args.font)
+        message = emails.generate_email(args.sender, recipient, args.subject, body, args.pdf)
     except UsageError as error:
         log.error("%s", error)
         return EXIT_USAGE
@@ -181,15 +469,26 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.dry_run:
         sys.stdout.write(emails.format_message(message))
-    else:
-        try:
-            emails.send_email(message, settings)
-        except emails.MailError as error:
-            log.error("not sent: %s", error)
-            finish(len(fruits), 0, len(problems), "description files")
-            return EXIT_SOME_FAILED
-        log.info('sent "%s" to %s through %s', args.subject, recipient, settings.address)
-    return finish(len(fruits), 0, len(problems), "description files")
+        return finish(done, 0, failed, "description files", dry_run=True)
+    try:
+        emails.send_email(message, settings)
+    except emails.MailError as error:
+        log.error("not sent: %s", error)
+        finish(done, 0, failed, "description files")
+        return EXIT_SOME_FAILED
+    log.info('sent "%s" to %s through %s', args.subject, recipient, settings.address)
+    sent[key] = {"digest": digest, "sent": datetime.datetime.now().astimezone().isoformat()}
+    try:
+        save_sent(args.state, sent)
+    except OSError as error:
+        log.error(
+            "%s: cannot remember the report sent (%s): it will be sent again",
+            args.state,
+            error.strerror or error,
+        )
+        finish(done, 0, failed, "description files")
+        return EXIT_SOME_FAILED
+    return finish(done, 0, failed, "description files")
 
 
 if __name__ == "__main__":

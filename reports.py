@@ -26,17 +26,30 @@ lab-3 call (used by ``cars.py``): the title, the text (markup, like
 ``charts`` argument, not the course's, takes drawings such as ``sales_charts``
 makes (a pie of the sales per make, a bar chart of the best cars by revenue).
 
+Any alphabet: the text is drawn in a TrueType font of wide coverage found on
+the system (DejaVu Sans, package fonts-dejavu-core; ``REPORT_FONT`` or
+``use_font(path)`` names another), embedded so that readers show it and can
+copy the text. A line the font lacks letters of (Chinese) is drawn in another
+font that has them when there is one (fonts-wqy-microhei); ``missing_letters``
+says what no font found can draw. Without any TrueType font, ReportLab's
+Helvetica is used (Latin letters only), with one warning.
+
 All of them write the file atomically: a killed run never leaves half a PDF.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
+import os
 import re
+import shutil
+import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
@@ -47,7 +60,9 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -59,7 +74,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from cli import atomic_output, plural
+from cli import UsageError, atomic_output, log, plural
 from supplier_data import Description, DescriptionError
 
 CHART_BARS = 20  # the heaviest fruits get a bar each; more would be unreadable
@@ -77,12 +92,211 @@ _BLANK_LINE = re.compile(r"(?:<br\s*/>\s*){2,}", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"<br\s*/>", re.IGNORECASE)
 
 
+# --- fonts: names in any alphabet ----------------------------------------------------------
+
+FONT_FOLDERS = (
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "~/.local/share/fonts",
+    "~/.fonts",
+    "/Library/Fonts",
+    "/System/Library/Fonts",
+)
+# The report's font: the first of these found. Latin with accents, Greek, Cyrillic and more.
+TEXT_FONTS = (
+    "DejaVuSans.ttf",  # Debian/Ubuntu: fonts-dejavu-core
+    "NotoSans-Regular.ttf",
+    "LiberationSans-Regular.ttf",
+    "FreeSans.ttf",
+    "Arial Unicode.ttf",
+)
+# For a line the report's font lacks letters of (Chinese, Japanese, Korean). TrueType outlines
+# only: ReportLab cannot embed OpenType/CFF fonts such as Noto Sans CJK (fonts-noto-cjk).
+EXTRA_FONTS = (
+    "wqy-microhei.ttc",  # fonts-wqy-microhei
+    "wqy-zenhei.ttc",  # fonts-wqy-zenhei
+    "DroidSansFallbackFull.ttf",  # fonts-droid-fallback
+    "uming.ttc",  # fonts-arphic-uming
+)
+FONT_HINT = "install fonts-dejavu-core, or set REPORT_FONT to a TrueType .ttf file"
+
+
+class FontError(UsageError):
+    """The font asked for (REPORT_FONT, --font) cannot be used."""
+
+
+class Font(NamedTuple):
+    regular: str  # its name registered with ReportLab
+    bold: str
+    italic: str
+    letters: frozenset[int] | None  # the code points it draws; None: Windows-1252's (Helvetica)
+
+    def draws(self, text: str) -> bool:
+        if self.letters is None:
+            try:
+                text.encode("cp1252")
+            except UnicodeEncodeError:
+                return False
+            return True
+        return {ord(letter) for letter in text if not letter.isspace()} <= self.letters
+
+
+# What loading a font file that is not a usable TrueType font raises.
+_FONT_ERRORS = (OSError, ValueError, KeyError, AssertionError, TTFError)
+HELVETICA = Font("Helvetica", "Helvetica-Bold", "Helvetica-Oblique", None)
+_chosen_font: str | None = None  # use_font(); REPORT_FONT otherwise
+
+
+def use_font(path: str | Path | None) -> None:
+    """Draw reports in this TrueType font (.ttf, or the first of a .ttc) from now on; None: the
+    default choice. FontError if it cannot be used."""
+    global _chosen_font
+    _chosen_font = str(path) if path else None
+    text_font.cache_clear()
+    text_font()
+
+
+@functools.cache
+def text_font() -> Font:
+    """The report's font, registered with ReportLab once per process (and per use_font())."""
+    path = _chosen_font or os.environ.get("REPORT_FONT") or _installed_fonts().get(TEXT_FONTS)
+    if not path:
+        log.warning(
+            "no TrueType font found: the PDF uses Helvetica, which draws Latin letters only "
+            f"({FONT_HINT})"
+        )
+        return HELVETICA
+    try:
+        regular = _register(Path(path))
+    except _FONT_ERRORS as error:
+        raise FontError(
+            f"{path}: cannot use it as the report's font ({error}): {FONT_HINT}"
+        ) from None
+    faces = {"normal": regular.regular}
+    for face, suffixes in (
+        ("bold", ("-Bold", "Bold", "-bold", "bd")),
+        ("italic", ("-Oblique", "-Italic", "i")),
+    ):
+        for suffix in suffixes:
+            sibling = Path(path).with_name(Path(path).stem + suffix + Path(path).suffix)
+            if sibling.is_file():
+                try:
+                    faces[face] = _register(sibling).regular
+                except _FONT_ERRORS:
+                    continue
+                break
+    faces.setdefault("bold", regular.regular)
+    faces.setdefault("italic", regular.regular)
+    pdfmetrics.registerFontFamily(regular.regular, boldItalic=faces["bold"], **faces)
+    return Font(regular.regular, faces["bold"], faces["italic"], regular.letters)
+
+
+def font_for(text: str) -> Font:
+    """The font that draws all of ``text``: the report's, else an extra one that has its
+    letters (Chinese), else the report's (``missing_letters`` then says what it lacks)."""
+    main = text_font()
+    if main.draws(text):
+        return main
+    for font in _extra_fonts(_lacking(main, text)):
+        if font.draws(text):
+            return font
+    return main
+
+
+def missing_letters(text: str) -> str:
+    """The letters of ``text`` that no font found can draw (they would be boxes), in order."""
+    return _lacking(font_for(text), text)
+
+
+def _lacking(font: Font, text: str) -> str:
+    seen = dict.fromkeys(letter for letter in text if not letter.isspace())
+    return "".join(letter for letter in seen if not font.draws(letter))
+
+
+@functools.cache
+def _register(path: Path) -> Font:
+    """Load a TrueType font (the first face of a .ttc) and register it with ReportLab."""
+    name = f"Report-{path.stem}"
+    font = (
+        TTFont(name, str(path), subfontIndex=0)
+        if path.suffix.lower() == ".ttc"
+        else (TTFont(name, str(path)))
+    )
+    pdfmetrics.registerFont(font)
+    return Font(name, name, name, frozenset(font.face.charToGlyph))
+
+
+@functools.cache
+def _extra_fonts(letters: str) -> list[Font]:
+    """Fonts that may draw ``letters``: the known ones found, then fontconfig's (fc-list)."""
+    paths = [_installed_fonts().get(EXTRA_FONTS)]
+    if shutil.which("fc-list") and letters:
+        charset = " ".join(f"{ord(letter):x}" for letter in letters[:8])
+        try:
+            listed = subprocess.run(
+                ["fc-list", f":charset={charset}", "file"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            listed = ""
+        paths += sorted(line.strip().rstrip(":") for line in listed.splitlines())
+    fonts = []
+    for path in dict.fromkeys(path for path in paths if path):
+        if Path(path).suffix.lower() in (".ttf", ".ttc"):
+            try:
+                fonts.append(_register(Path(path)))
+            except _FONT_ERRORS as error:
+                # Most often CFF outlines (OpenType named .ttc): ReportLab cannot embed them.
+                log.debug("%s: cannot use it (%s)", path, error)
+    return fonts
+
+
+class _FontFiles(dict):
+    def get(self, names: Sequence[str]) -> str | None:
+        """The path of the first of ``names`` found."""
+        return next((self[name] for name in names if name in self), None)
+
+
+@functools.cache
+def _installed_fonts() -> _FontFiles:
+    """Every font file of the usual folders, by file name (the first found of each)."""
+    found = _FontFiles()
+    for folder in FONT_FOLDERS:
+        for root, _dirs, files in os.walk(os.path.expanduser(folder)):
+            for name in files:
+                found.setdefault(name, os.path.join(root, name))
+    return found
+
+
+def styles_sheet() -> dict[str, ParagraphStyle]:
+    """ReportLab's sample styles in the report's font (its bold for the bold ones)."""
+    font = text_font()
+    styles = getSampleStyleSheet()
+    for style in styles.byName.values():
+        if isinstance(style, ParagraphStyle) and not style.fontName.startswith("Courier"):
+            bold, italic = "Bold" in style.fontName, style.fontName.endswith(("Oblique", "Italic"))
+            style.fontName = font.bold if bold else font.italic if italic else font.regular
+            style.bulletFontName = font.regular
+    return styles
+
+
+def in_font(style: ParagraphStyle, text: str) -> ParagraphStyle:
+    """``style``, in a font that draws ``text`` when the report's lacks some of its letters."""
+    font = font_for(text)
+    if font.regular == text_font().regular:
+        return style
+    return ParagraphStyle(f"{style.name}-{font.regular}", style, fontName=font.regular)
+
+
 # --- the course's call -----------------------------------------------------------------
 
 
 def generate_report(attachment: str | Path, title: str, paragraph: str) -> None:
     """The course's ``generate_report``: ``title`` then ``paragraph`` (ReportLab markup)."""
-    styles = getSampleStyleSheet()
+    styles = styles_sheet()
     document = _document(attachment, title)
     story = [Paragraph(title, styles["h1"]), Spacer(1, 20)]
     story += markup_flowables(paragraph, styles["BodyText"], document.width)
@@ -102,7 +316,7 @@ def generate(
     the course's) are drawn between the text and the table, so that they are on
     the first page however long the table is.
     """
-    styles = getSampleStyleSheet()
+    styles = styles_sheet()
     document = _document(filename, title)
     story = [Paragraph(title, styles["h1"]), Spacer(1, 20)]
     story += markup_flowables(additional_info, styles["BodyText"], document.width)
@@ -123,7 +337,8 @@ def data_table(rows: Sequence[Sequence[object]]) -> Table:
         TableStyle(
             [
                 ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTNAME", (0, 0), (-1, -1), text_font().regular),
+                ("FONTNAME", (0, 0), (-1, 0), text_font().bold),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
                 ("ALIGN", (0, 0), (-1, -1), "CENTER"),
             ]
@@ -173,7 +388,7 @@ def _is_plain(line: str, style: ParagraphStyle, width: float) -> bool:
 def _fits(line: str, style: ParagraphStyle, width: float) -> bool:
     # Most lines are short: skip measuring those that fit even in the widest letters.
     return len(line) * style.fontSize <= width or (
-        stringWidth(line, style.fontName, style.fontSize) <= width
+        stringWidth(line, font_for(line).regular, style.fontSize) <= width
     )
 
 
@@ -219,7 +434,12 @@ class TextLines(Flowable):
         text = self.canv.beginText(0, self.height - self.style.fontSize)
         text.setFont(self.style.fontName, self.style.fontSize, self.style.leading)
         text.setFillColor(self.style.textColor)
+        main = text_font()
         for line in self.lines:
+            if main.draws(line):
+                text.setFont(self.style.fontName, self.style.fontSize, self.style.leading)
+            else:  # a name in letters the report's font lacks (Chinese): a font that has them
+                text.setFont(font_for(line).regular, self.style.fontSize, self.style.leading)
             text.textLine(line)
         self.canv.drawText(text)
 
@@ -227,27 +447,54 @@ class TextLines(Flowable):
 # --- the fruit report of report_email.py ---------------------------------------------------
 
 
+class ReportFruit(NamedTuple):
+    """A fruit of the report as the catalog holds it."""
+
+    name: str
+    weight: int  # pounds
+    picture_missing: bool = False  # the catalog has the fruit, the server not its picture
+
+
+PICTURE_MISSING = "picture: missing on the server"
+
+
 def generate_fruit_report(
     path: str | Path,
-    fruits: Iterable[Description | tuple[str, int]],
+    fruits: Iterable[ReportFruit | Description | tuple[str, int]],
     skipped: Iterable[DescriptionError | str] = (),
     when: datetime.date | None = None,
 ) -> None:
-    """The report of what was imported: title, summary, files not imported, chart, the list."""
-    pairs = [_name_and_weight(fruit) for fruit in fruits]
+    """The report of what was imported: title, summary, files not imported, chart, the list.
+
+    ``skipped`` are the files not imported and why; a fruit whose picture is missing on
+    the server is marked in the list (``PICTURE_MISSING``).
+    """
+    pairs = [_report_fruit(fruit) for fruit in fruits]
     problems = [problem_line(item) for item in skipped]
     title = report_title(when or datetime.date.today())
-    styles = getSampleStyleSheet()
+    styles = styles_sheet()
     body = styles["BodyText"]
     document = _document(path, title)
 
-    summary = f"{plural(len(pairs), 'fruit')} imported. Total weight: {total_weight(pairs)} lbs"
-    story: list[Flowable] = [Paragraph(escape(title), styles["h1"]), Paragraph(summary, body)]
+    imported = plural(len(pairs), "fruit")
+    if problems:
+        imported = f"{len(pairs)} of {plural(len(pairs) + len(problems), 'fruit')}"
+    summary = f"{imported} imported. Total weight: {total_weight(pairs)} lbs"
+    missing = sum(fruit.picture_missing for fruit in pairs)
+    if missing:
+        summary += f". {plural(missing, 'picture')} missing on the server (marked below)."
+    story: list[Flowable] = [
+        Paragraph(escape(title), styles["h1"]),
+        Paragraph(escape(summary), body),
+    ]
     if problems:
         warning = ParagraphStyle("warning", body, textColor=colors.firebrick)
         story += [
             Paragraph(f"<b>{plural(len(problems), 'file')} not imported</b>", styles["h2"]),
-            *[Paragraph(escape(line), warning, bulletText="\u2022") for line in problems],
+            *[
+                Paragraph(escape(line), in_font(warning, line), bulletText="\u2022")
+                for line in problems
+            ],
         ]
     if pairs:
         story += [Spacer(1, 12), weight_chart(pairs, document.width)]
@@ -261,40 +508,46 @@ def report_title(when: datetime.date) -> str:
     return f"Processed Update on {when:%B} {when.day}, {when.year}"
 
 
-def total_weight(fruits: Iterable[Description | tuple[str, int]]) -> int:
-    return sum(_name_and_weight(fruit)[1] for fruit in fruits)
+def total_weight(fruits: Iterable[ReportFruit | Description | tuple[str, int]]) -> int:
+    return sum(_report_fruit(fruit).weight for fruit in fruits)
 
 
-def fruit_list(pairs: list[tuple[str, int]], style: ParagraphStyle, width: float) -> list[Flowable]:
-    """``name: X`` / ``weight: N lbs`` with a blank line between fruits, as the course has it.
+def fruit_list(
+    fruits: list[ReportFruit | tuple[str, int]], style: ParagraphStyle, width: float
+) -> list[Flowable]:
+    """``name: X`` / ``weight: N lbs`` with a blank line between fruits, as the course has it;
+    a third line ``picture: missing on the server`` marks a fruit without its picture.
 
     The names are drawn as text, never read as markup; the rare name too wide for
     one line becomes an escaped Paragraph that wraps.
     """
     flowables: list[Flowable] = []
     plain: list[str] = []
-    for name, weight in pairs:
-        lines = [f"name: {name}", f"weight: {weight} lbs"]
+    for fruit in map(_report_fruit, fruits):
+        lines = [f"name: {fruit.name}", f"weight: {fruit.weight} lbs"]
+        if fruit.picture_missing:
+            lines.append(PICTURE_MISSING)
         if _fits(lines[0], style, width):
             plain += [*lines, ""]
             continue
         if plain:
             flowables.append(TextLines(plain, style))
             plain = []
-        flowables += [Paragraph("<br/>".join(map(escape, lines)), style), Spacer(1, style.leading)]
+        paragraph = "<br/>".join(map(escape, lines))
+        flowables += [Paragraph(paragraph, in_font(style, lines[0])), Spacer(1, style.leading)]
     if plain:
         flowables.append(TextLines(plain, style))
     return flowables
 
 
-def weight_chart(pairs: list[tuple[str, int]], width: float) -> Flowable:
+def weight_chart(pairs: list[ReportFruit | tuple[str, int]], width: float) -> Flowable:
     """A bar per fruit name (weights of the same name added), heaviest first.
 
     Only the ``CHART_BARS`` heaviest get a bar, so the chart stays on one page
     and readable; a line under it says how many more there are.
     """
     weights = Counter()
-    for name, weight in pairs:
+    for name, weight, *_ in pairs:
         weights[name] += weight
     drawing = bar_chart("Weight per fruit (lbs)", weights.most_common(CHART_BARS), width)
     flowables: list[Flowable] = [drawing]
@@ -303,7 +556,7 @@ def weight_chart(pairs: list[tuple[str, int]], width: float) -> Flowable:
         more = (
             f"The other {plural(len(rest), 'fruit')} ({sum(w for _, w in rest)} lbs) are not shown."
         )
-        flowables.append(Paragraph(escape(more), getSampleStyleSheet()["Italic"]))
+        flowables.append(Paragraph(escape(more), styles_sheet()["Italic"]))
     return KeepTogether(flowables)
 
 
@@ -321,14 +574,16 @@ def bar_chart(
     or overlapping; each bar has its value at its end (``value_format``).
     """
     labels = [_shorten(label, label_max) for label, _ in bars]
-    label_width = max(stringWidth(label, "Helvetica", 9) for label in labels) + 8
+    fonts = [font_for(label).regular for label in labels]
+    label_width = max(map(stringWidth, labels, fonts, [9] * len(labels))) + 8
     chart_height = len(bars) * BAR_HEIGHT
     drawing = Drawing(width, chart_height + 40)
-    drawing.add(String(0, chart_height + 28, title, fontName="Helvetica-Bold", fontSize=11))
+    drawing.add(String(0, chart_height + 28, title, fontName=font_for(title).bold, fontSize=11))
     chart = HorizontalBarChart()
     chart.x, chart.y = label_width, 16
     # Room on the right for the longest bar's value.
-    value_room = max(40, stringWidth(_formatted(value_format, bars[0][1]), "Helvetica", 8) + 8)
+    value_text = _formatted(value_format, bars[0][1])
+    value_room = max(40, stringWidth(value_text, text_font().regular, 8) + 8)
     chart.width, chart.height = width - label_width - value_room, chart_height
     chart.data = [[value for _, value in bars]]
     chart.bars[0].fillColor = PALETTE[0]
@@ -337,7 +592,9 @@ def bar_chart(
     chart.groupSpacing = 3
     chart.categoryAxis.categoryNames = labels
     chart.categoryAxis.reverseDirection = True  # the first on top
-    chart.categoryAxis.labels.fontName = "Helvetica"
+    chart.categoryAxis.labels.fontName = text_font().regular
+    for index, font in enumerate(fonts):
+        chart.categoryAxis.labels[index].fontName = font
     chart.categoryAxis.labels.fontSize = 9
     chart.categoryAxis.labels.boxAnchor = "e"
     chart.categoryAxis.labels.dx = -4
@@ -345,12 +602,14 @@ def bar_chart(
     # Room for the biggest bar's label; at least 5 so that the ticks are whole numbers.
     chart.valueAxis.valueMax = max(5, max(value for _, value in bars) * 1.1)
     chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.labels.fontName = text_font().regular
     if axis_format is not None:
         chart.valueAxis.labelTextFormat = axis_format
     chart.valueAxis.visibleGrid = True
     chart.valueAxis.gridStrokeColor = colors.lightgrey
     chart.barLabelFormat = value_format
     chart.barLabels.fontSize = 8
+    chart.barLabels.fontName = text_font().regular
     chart.barLabels.boxAnchor = "w"
     chart.barLabels.dx = 3
     drawing.add(chart)
@@ -373,7 +632,7 @@ def pie_chart(
     total = sum(value for _, value in slices)
     size = 150  # points; the legend (PIE_SLICES lines of 14) is as tall
     drawing = Drawing(size + 260, size + 30)
-    drawing.add(String(0, size + 16, title, fontName="Helvetica-Bold", fontSize=11))
+    drawing.add(String(0, size + 16, title, fontName=font_for(title).bold, fontSize=11))
     pie = Pie()
     pie.x, pie.y, pie.width, pie.height = 0, 0, size, size
     pie.data = [float(value) for _, value in slices]
@@ -389,7 +648,8 @@ def pie_chart(
     legend.x, legend.y = size + 24, size
     legend.boxAnchor = "nw"
     legend.alignment = "right"  # text to the right of its swatch
-    legend.fontName, legend.fontSize = "Helvetica", 9
+    legend.fontName = font_for(" ".join(name for name, _ in slices)).regular
+    legend.fontSize = 9
     legend.columnMaximum = PIE_SLICES
     legend.deltay = 14
     legend.dx = legend.dy = 8
@@ -436,11 +696,13 @@ def _formatted(value_format: str | Callable[[float], str], value: float) -> str:
     return value_format(value) if callable(value_format) else value_format % value
 
 
-def _name_and_weight(fruit: Description | tuple[str, int]) -> tuple[str, int]:
+def _report_fruit(fruit: ReportFruit | Description | tuple[str, int]) -> ReportFruit:
+    if isinstance(fruit, ReportFruit):
+        return fruit
     if isinstance(fruit, Description):
-        return fruit.name, fruit.weight
-    name, weight = fruit
-    return str(name), int(weight)
+        return ReportFruit(fruit.name, fruit.weight)
+    name, weight, *missing = fruit
+    return ReportFruit(str(name), int(weight), *missing)
 
 
 def problem_line(item: DescriptionError | str) -> str:
@@ -483,6 +745,7 @@ class NumberedCanvas(Canvas):
     """
 
     def __init__(self, *args, **kwargs) -> None:
+        kwargs["initialFontName"] = kwargs.get("initialFontName") or text_font().regular
         super().__init__(*args, **kwargs)
         self._pages: list[dict] = []
 
@@ -493,7 +756,7 @@ class NumberedCanvas(Canvas):
     def save(self) -> None:
         for page in self._pages:
             self.__dict__.update(page)
-            self.setFont("Helvetica", 8)
+            self.setFont(text_font().regular, 8)
             self.setFillColor(colors.grey)
             self.drawRightString(
                 self._pagesize[0] - 20 * mm,

@@ -60,7 +60,7 @@ from cli import (
     positive_int,
     setup_logging,
 )
-from supplier_data import Description, add_folder_argument, read_descriptions
+from supplier_data import Description, add_folder_argument, fruit_key, read_descriptions
 
 DEFAULT_JOBS = 4
 
@@ -73,11 +73,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "-j", "--jobs", type=positive_int, default=DEFAULT_JOBS, help="fruits sent at a time"
     )
     return parser.parse_args(argv)
-
-
-def key(fruit: dict) -> tuple[str, str]:
-    """What makes a fruit already in the catalog: the same name and image name."""
-    return fruit["name"], fruit["image_name"]
 
 
 def picture_problem(fruit: Description, server: ServerImages, images: Path) -> str | None:
@@ -122,7 +117,7 @@ def check_pictures(
 
 def upload(session, fruits_url: str, fruits: list[Description], jobs: int = DEFAULT_JOBS) -> int:
     """POST each fruit exactly once, ``jobs`` at a time; return how many failed."""
-    return post_each(session, fruits_url, fruits, key, jobs, "fruit")
+    return post_each(session, fruits_url, fruits, fruit_key, jobs, "fruit")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     fruits_url = endpoint(base, "fruits")
     with catalog_session(pool_size=args.jobs) as session:
         try:
-            present = {key(row) for row in fetch_list(session, fruits_url)}
+            present = {fruit_key(row) for row in fetch_list(session, fruits_url)}
         except CatalogError as error:
             if not args.dry_run:
                 log.error("%s", error)
@@ -149,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             for fruit in fruits:
                 print(json.dumps(fruit.as_json(), ensure_ascii=False))
             return finish(len(fruits), 0, len(errors), "fruits", dry_run=True)
-        todo = [fruit for fruit in fruits if key(fruit.as_json()) not in present]
+        todo = [fruit for fruit in fruits if fruit_key(fruit.as_json()) not in present]
         skipped = len(fruits) - len(todo)
         server = ServerImages(session, base)
         todo, held = check_pictures(todo, server, args.folder.parent / "images", args.jobs)

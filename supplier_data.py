@@ -79,6 +79,12 @@ class Description:
         }
 
 
+def fruit_key(fruit: dict) -> tuple[str, str]:
+    """What makes a catalog row this file's fruit: the same name and image name (the JSON of
+    ``as_json``, or a row of ``GET /fruits/``)."""
+    return fruit["name"], fruit["image_name"]
+
+
 class DescriptionError(ValueError):
     """A description file (or lab 2's review file) that would be refused: ``PATH:LINE: message``."""
 

@@ -84,6 +84,7 @@ def test_the_supplier_gets_the_report_of_what_was_imported(
     data = make_supplier_data(count=3)
     pdf = tmp_path / "processed.pdf"
     env = lab.env | {"SUPPLIER_DATA": str(data), "REPORT_PDF": str(pdf)}
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")  # report_email.py's, not the user's
     run_chain(run_script, env)
     result = run_script("report_email.py", env=env)
     assert result.returncode == 0, result.stderr

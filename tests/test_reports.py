@@ -162,3 +162,35 @@ def test_chart_shows_the_heaviest_and_says_how_many_more(tmp_path):
     assert "Fruit 01" in lines  # the same name twice: 101 lbs, the heaviest
     # 30 names: Fruit 01 and Fruit 12 to 30 have bars; Fruit 02 to 11 (2 + ... + 11 lbs) do not
     assert "The other 10 fruits (65 lbs) are not shown." in lines
+
+
+def test_fruit_marked_when_its_picture_is_missing(tmp_path):
+    pdf = tmp_path / "processed.pdf"
+    fruits = [reports.ReportFruit("Lime", 210, picture_missing=True), ("Kiwi", 3)]
+    reports.generate_fruit_report(pdf, fruits)
+    lines = lines_of(pdf)
+    listed = lines[lines.index("Fruits imported") + 1 :]
+    assert listed[:5] == [
+        "name: Lime",
+        "weight: 210 lbs",
+        reports.PICTURE_MISSING,
+        "name: Kiwi",
+        "weight: 3 lbs",
+    ]
+    assert "1 picture missing on the server (marked below)." in " ".join(lines)
+
+
+@pytest.mark.skipif(
+    "DejaVuSans.ttf" not in reports._installed_fonts(),
+    reason="DejaVu Sans not installed (fonts-dejavu-core)",
+)
+def test_any_alphabet_in_every_report(tmp_path):
+    names = ["Клубника", "Φράουλα", "Fraise des bois à l'été"]
+    fruit_pdf, course_pdf = tmp_path / "fruits.pdf", tmp_path / "course.pdf"
+    reports.generate_fruit_report(fruit_pdf, [(name, 1) for name in names], ["Кiwi.txt: bad"])
+    reports.generate_report(course_pdf, "Ελληνικά", course_paragraph([(n, 1) for n in names]))
+    for pdf in (fruit_pdf, course_pdf):
+        lines = lines_of(pdf)
+        assert [line for line in lines if line.startswith("name:")] == [f"name: {n}" for n in names]
+    assert "Ελληνικά" in lines_of(course_pdf)
+    assert reports.missing_letters("Клубника Φράουλα été") == ""
