@@ -46,8 +46,10 @@ from cli import (
     EXIT_SOME_FAILED,
     EXIT_USAGE,
     UsageError,
+    add_wait_argument,
     env_default,
     finish,
+    hold_lock,
     log,
     make_parser,
     setup_logging,
@@ -92,6 +94,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="first paragraph of the email, instead of the course's (the total weight and the "
         "files not imported are always added)",
     )
+    add_wait_argument(parser)
     args = parser.parse_args(argv)
     args.body = getattr(args, "body", None)
     return args
@@ -151,6 +154,8 @@ def write_report(path: Path, fruits: list[Description], problems: list[Descripti
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args)
+    if not args.dry_run:  # one run at a time writes and mails this report: a second exits 75
+        hold_lock("report_email.py", args.pdf, args.wait)
     try:
         recipient = args.recipient or emails.default_recipient()
         settings = None
