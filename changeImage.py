@@ -26,8 +26,10 @@ The course's icons (rotated 90 degrees anticlockwise, 192x192, no extension):
     $ ./changeImage.py images/ --dest /opt/icons --rotate 90 --size 128x128 --keep-name
     3 images done, 0 skipped, 0 failed
 
-Exit status: 0 all done, 1 some images could not be converted (named on
-stderr, the others are done), 2 bad usage (nothing done).
+Exit status: 0 all done, 1 some images could not be converted or written
+(named on stderr, the others are done), 2 bad usage (nothing done), 75 another
+run is writing to the same folder (nothing done; --wait to wait for it),
+130/143 interrupted (run again to do the rest).
 """
 
 from __future__ import annotations
@@ -35,12 +37,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
-import fcntl
 import functools
+import io
 import os
 import re
 import signal
 import sys
+import time
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -51,15 +54,18 @@ from catalog import catalog_image_name
 from cli import (
     EXIT_USAGE,
     UsageError,
+    add_wait_argument,
     atomic_output,
     finish,
     log,
     make_parser,
     progress,
+    remove_temporaries,
     require,
     setup_logging,
+    single_run,
 )
-from supplier_data import supplier_data_dir
+from supplier_data import supplier_data_dir, supplier_files
 
 require("PIL")  # one line saying how to get Pillow, not a traceback, if this Python lacks it
 
@@ -84,6 +90,10 @@ REDUCING_GAP = 1.5
 EXIF_ORIENTATION = 0x0112
 # glibc's mallopt(3) parameters, see keep_freed_memory().
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+# prctl(2): have the kernel send a signal to this process when its parent dies.
+PR_SET_PDEATHSIG = 1
+# Seconds an interrupted run gives its workers to remove their temporary files.
+WORKER_STOP_GRACE = 0.5
 
 
 class Job(NamedTuple):
@@ -113,9 +123,13 @@ class Plan(NamedTuple):
 
 
 def make_plan(source: Path, dest: Path, keep_name: bool = False, force: bool = False) -> Plan:
-    """Decide what to do with each file of ``source``, looking only at names and mtimes."""
+    """Decide what to do with each file of ``source``, looking only at names and mtimes.
+
+    Only files inside ``source`` are sources: a link out of it is skipped (see
+    supplier_files). UsageError if ``source`` cannot be read.
+    """
     in_place = dest.exists() and os.path.samefile(source, dest)
-    names = sorted(entry.name for entry in os.scandir(source) if is_candidate(entry))
+    names = [path.name for path in supplier_files(source)]
     sources_by_output: dict[str, list[str]] = defaultdict(list)
     plan = Plan([], [], [])
     for name in names:
@@ -142,11 +156,6 @@ def make_plan(source: Path, dest: Path, keep_name: bool = False, force: bool = F
     plan.todo.sort()
     plan.refused.sort()
     return plan
-
-
-def is_candidate(entry: os.DirEntry) -> bool:
-    """A regular file that is not hidden (.DS_Store, our own temporary files)."""
-    return not entry.name.startswith(".") and entry.is_file()
 
 
 def is_image_file(path: Path) -> bool:
@@ -216,8 +225,12 @@ def convert(job: Job) -> Result:
             # Pillow only warns between 89 and 179 megapixels; refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = load_for_catalog(job.source, job.size, job.rotate)
+        # Encoded in memory, then written and synced by us: every write error
+        # (no space, I/O error) is raised, whatever Pillow's version does with it.
+        jpeg = io.BytesIO()
+        image.save(jpeg, "JPEG", quality=job.quality)
         with atomic_output(job.output) as temporary:
-            image.save(temporary, "JPEG", quality=job.quality)
+            temporary.write_bytes(jpeg.getbuffer())
     # Pillow raises many kinds of errors for a damaged file (OSError, SyntaxError,
     # ValueError, EOFError, zlib.error...): one bad file must not stop the others.
     except Exception as error:
@@ -317,19 +330,40 @@ def run_jobs(jobs: Iterable[Job], processes: int) -> Iterator[Result]:
     if processes <= 1:
         keep_freed_memory()
         return map(convert, jobs)
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(processes, initializer=setup_worker)
+    # Forked from this process (not a forkserver's child), so that they die with it.
+    pool = ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=setup_worker,
+        initargs=(os.getpid(),),
+    )
     # Submit everything now: the workers are forked before a progress bar starts a thread.
     futures = [pool.submit(convert, job) for job in jobs]
     return collect(pool, futures)
 
 
-def setup_worker() -> None:
-    # Ctrl-C stops the main process, which cancels what is left; a worker
-    # finishes its image (written atomically) instead of printing a traceback.
+def setup_worker(parent: int) -> None:
+    """A worker dies with the main process, however that ends (SIGKILL included).
+
+    Ctrl-C reaches the whole process group: the main process handles it and
+    stops the workers with SIGTERM, on which a worker removes its temporary file.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, stop_worker)
+    # Not Linux: no prctl, and the main process stops its workers itself when it can.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl: nobody would signal us
+        os._exit(1)
     keep_freed_memory()
+
+
+def stop_worker(signum: int, frame: object) -> None:
+    remove_temporaries()
+    os._exit(128 + signum)
 
 
 def keep_freed_memory() -> None:
@@ -352,31 +386,29 @@ def collect(pool: Executor, futures: list[Future[Result]]) -> Iterator[Result]:
     try:
         for future in futures:
             yield future.result()
-    finally:
-        pool.shutdown(cancel_futures=True)
+    except BaseException:  # Ctrl-C, SIGTERM: the image in hand is not waited for
+        stop_workers(pool)
+        raise
+    pool.shutdown(cancel_futures=True)
 
 
-@contextlib.contextmanager
-def folder_lock(folder: Path) -> Iterator[None]:
-    """Wait for any other run writing to ``folder``, and keep it out until done.
-
-    With the lock held, hidden temporary files of ours there are leftovers of
-    a killed run, and safe to remove.
-    """
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log.info("waiting for another run writing to %s", folder)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+def stop_workers(pool: Executor) -> None:
+    """SIGTERM each worker, give them a moment to remove their temporary files, then SIGKILL."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + WORKER_STOP_GRACE
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
 
 
 def remove_stale_temporaries(folder: Path, output_names: set[str]) -> None:
-    """Delete ``.NAME.XXXXXXXX.tmp`` files left by a killed run for our output names."""
+    """Delete ``.NAME.XXXXXXXX.tmp`` files left by a killed run for our output names.
+
+    Only with the folder's lock held: then no other run is writing them.
+    """
     pattern = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")
     for path in folder.glob(".*.tmp"):
         match = pattern.fullmatch(path.name)
@@ -457,6 +489,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=available_cpus(),
         help="worker processes (1: no worker, all in this process)",
     )
+    add_wait_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -464,9 +497,15 @@ def check_folders(args: argparse.Namespace) -> tuple[Path, Path]:
     """The source and destination folders, made absolute; UsageError if unusable."""
     source = (args.source or supplier_data_dir() / "images").expanduser().absolute()
     dest = (args.dest or source).expanduser().absolute()
-    if not source.is_dir():
-        why = "not a folder" if source.exists() else "no such folder"
-        raise UsageError(f"{source}: {why}; give the images folder or set SUPPLIER_DATA")
+    try:
+        if not source.is_dir():
+            why = "not a folder" if source.exists() else "no such folder"
+            raise UsageError(f"{source}: {why}; give the images folder or set SUPPLIER_DATA")
+        dest.is_dir()  # noqa: B018 - raises PermissionError for a folder we may not look in
+    except PermissionError as error:
+        raise UsageError(
+            f"{error.filename}: cannot look in it ({error.strerror}); check its permissions"
+        ) from None
     if args.keep_name and dest.exists() and os.path.samefile(source, dest):
         raise UsageError("--keep-name would overwrite the sources: give --dest another folder")
     if dest.exists() and not dest.is_dir():
@@ -486,21 +525,27 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args)
     try:
         source, dest = check_folders(args)
+        if args.dry_run:
+            plan = make_plan(source, dest, args.keep_name, args.force)
+            report_plan(plan)
+            for path, output in plan.todo:
+                print(f"{path} -> {output}")
+            return finish(
+                len(plan.todo), len(plan.skipped), len(plan.refused), "images", dry_run=True
+            )
+        # One run at a time writes to a folder: a second one exits (75), or waits with --wait.
+        with single_run("changeImage.py", dest, args.wait):
+            plan = make_plan(source, dest, args.keep_name, args.force)
+            report_plan(plan)
+            outputs = {output.name for _, output in plan.todo + plan.skipped}
+            remove_stale_temporaries(dest, outputs)
+            try:
+                return convert_all(plan, args)
+            finally:  # a worker stopped mid-image may have left its temporary file
+                remove_stale_temporaries(dest, outputs)
     except UsageError as error:
         log.error("%s", error)
         return EXIT_USAGE
-
-    if args.dry_run:
-        plan = make_plan(source, dest, args.keep_name, args.force)
-        report_plan(plan)
-        for path, output in plan.todo:
-            print(f"{path} -> {output}")
-        return finish(len(plan.todo), len(plan.skipped), len(plan.refused), "images", dry_run=True)
-    with folder_lock(dest):
-        plan = make_plan(source, dest, args.keep_name, args.force)
-        report_plan(plan)
-        remove_stale_temporaries(dest, {output.name for _, output in plan.todo + plan.skipped})
-        return convert_all(plan, args)
 
 
 def report_plan(plan: Plan) -> None:
@@ -515,18 +560,15 @@ def convert_all(plan: Plan, args: argparse.Namespace) -> int:
     jobs = (Job(path, output, args.size, args.rotate, args.quality) for path, output in plan.todo)
     outputs = dict(plan.todo)
     done = failed = 0
-    try:
-        results = run_jobs(jobs, min(args.jobs, len(plan.todo)))
-        for result in progress(results, len(plan.todo), "images"):
-            if result.error:
-                failed += 1
-                log.error("%s: %s", result.source, result.error)
-            else:
-                done += 1
-                log.debug("%s -> %s", result.source, outputs[result.source])
-    except KeyboardInterrupt:
-        log.error("interrupted; run again to do the rest")
-        return 130
+    # Ctrl-C or SIGTERM: cli.py says so in one line and exits 130 or 143.
+    results = run_jobs(jobs, min(args.jobs, len(plan.todo)))
+    for result in progress(results, len(plan.todo), "images"):
+        if result.error:
+            failed += 1
+            log.error("%s: %s", result.source, result.error)
+        else:
+            done += 1
+            log.debug("%s -> %s", result.source, outputs[result.source])
     return finish(done, len(plan.skipped), failed + len(plan.refused), "images")
 
 

@@ -3,7 +3,8 @@
 ``../shared/CONVENTIONS.md`` is the user's side of this module: settings come
 from a flag, then the environment, then the lab's default; ``-v``/``-q`` and
 logging to stderr; ``--version``; a progress bar only at a terminal; a one-line
-summary and the exit status; output files written atomically.
+summary and the exit status; output files written atomically and synced;
+Ctrl-C and SIGTERM (one line, exit 130 or 143); one run at a time (locks).
 
 It imports only the standard library: ``health_check.py`` runs it every minute.
 """
@@ -12,10 +13,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import fcntl
+import hashlib
 import logging
 import os
+import signal
+import stat
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -26,6 +34,11 @@ log = logging.getLogger("fruit-store")
 
 # Exit statuses of the conventions (health_check.py uses Nagios' own).
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+# Another run holds the lock, nothing was done: sysexits.h's EX_TEMPFAIL, "try again later",
+# which mail and cron wrappers know; 1 would say items failed, 2 that the command is wrong.
+EXIT_BUSY = 75
+# Stopped by Ctrl-C (SIGINT) or SIGTERM: 128 + the signal's number, as a shell reports it.
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 
 class UsageError(Exception):
@@ -142,13 +155,19 @@ def setup_logging(args: argparse.Namespace) -> None:
     log.setLevel(level)
     # urllib3 logs each retry as a warning; the script's own one line says what matters.
     logging.getLogger("urllib3").setLevel(logging.WARNING if args.verbose else logging.ERROR)
+    handle_stop_signals()
 
 
 T = TypeVar("T")
 
 
 def progress(items: Iterable[T], total: int, what: str) -> Iterable[T]:
-    """A tqdm progress bar when a person watches stderr; the items unchanged under cron."""
+    """A tqdm progress bar when a person watches stderr; the items unchanged under cron.
+
+    The items handled are counted for the line an interrupt prints.
+    """
+    _progress.update(what=what, total=total, count=0)
+    items = _counted(items)
     if not sys.stderr.isatty() or not log.isEnabledFor(logging.INFO) or total < 2:
         return items
     try:
@@ -176,6 +195,227 @@ def plural(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
+def _counted(items: Iterable[T]) -> Iterator[T]:
+    for item in items:
+        yield item
+        _progress["count"] += 1  # resumed once the caller has handled the item
+
+
+# --- interrupts --------------------------------------------------------------------
+#
+# The first Ctrl-C or SIGTERM raises KeyboardInterrupt in the main thread: the
+# `with` blocks on its way out remove temporary files and free locks, then
+# the top (sys.excepthook) prints one line and leaves at once with os._exit,
+# without waiting for threads stuck in a 60 s HTTP read (a POST whose answer is
+# lost that way is looked up by the next run before it sends again). Should
+# the way out itself block, a watchdog ends the process STOP_GRACE seconds
+# later, and a second signal ends it at once: never a hang.
+
+STOP_GRACE = 1.5  # seconds
+_progress: dict = {"what": "", "total": 0, "count": 0}
+_temporaries: set[str] = set()  # atomic_output's files not yet renamed, removed on any exit
+_stop = {"status": 0}
+_said = threading.Lock()
+
+
+def handle_stop_signals() -> None:
+    """Ctrl-C and SIGTERM stop the script as the conventions say (setup_logging calls this)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGINT, _on_stop_signal)
+    signal.signal(signal.SIGTERM, _on_stop_signal)
+    sys.excepthook = _excepthook
+
+
+def _on_stop_signal(signum: int, frame: object) -> None:
+    if _stop["status"]:  # the second signal: do not wait for anything
+        exit_interrupted()
+    _stop["status"] = 128 + signum
+    threading.Thread(target=_watchdog, daemon=True).start()
+    raise KeyboardInterrupt
+
+
+def _watchdog() -> None:
+    time.sleep(STOP_GRACE)
+    exit_interrupted()
+
+
+def _excepthook(kind: type[BaseException], error: BaseException, traceback: object) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        exit_interrupted()
+    sys.__excepthook__(kind, error, traceback)
+
+
+def interrupted_line() -> str:
+    """``interrupted after 12 of 40 images; run again to do the rest``."""
+    what, total, count = _progress["what"], _progress["total"], _progress["count"]
+    where = f" after {count} of {plural(total, what.removesuffix('s'))}" if what else ""
+    return f"interrupted{where}; run again to do the rest"
+
+
+def exit_interrupted() -> None:
+    """Say so in one line, remove our temporary files, and end the process now (130 or 143)."""
+    status = _stop["status"] or EXIT_SIGINT
+    if _said.acquire(blocking=False):  # one line, whichever thread gets here first
+        # Straight to the file descriptor: the logging lock may be held by the interrupted code.
+        start = "\r\x1b[K" if sys.stderr.isatty() else ""
+        with contextlib.suppress(OSError):
+            os.write(sys.stderr.fileno(), f"{start}{interrupted_line()}\n".encode())
+    remove_temporaries()
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    os._exit(status)
+
+
+def remove_temporaries() -> None:
+    """Remove atomic_output's files not yet renamed into place (before an os._exit)."""
+    for temporary in list(_temporaries):
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
+# --- one run at a time -----------------------------------------------------------------
+
+
+def lock_folders() -> list[Path]:
+    """Where lock files may live: not in the supplier's folder, which may be read-only.
+
+    ``$XDG_RUNTIME_DIR/fruit-store`` (a tmpfs emptied at logout), else
+    ``$XDG_STATE_HOME/fruit-store/locks`` (~/.local/state), else the temporary
+    folder (a user such as ``nobody`` has no home to write in).
+    """
+    folders = []
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        folders.append(Path(os.environ["XDG_RUNTIME_DIR"]) / "fruit-store")
+    try:
+        state = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+        folders.append(Path(state) / "fruit-store" / "locks")
+    except (RuntimeError, KeyError, OSError):  # no home directory, no passwd entry
+        pass
+    folders.append(Path(tempfile.gettempdir()) / f"fruit-store-locks-{os.getuid()}")
+    return folders
+
+
+def lock_path(script: str, path: Path) -> Path:
+    """The lock file of ``script`` working on ``path`` (by its real path), its folder made.
+
+    The first of lock_folders() that is ours and can be made; OSError if none.
+    """
+    digest = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()[:16]
+    problem: OSError = OSError("no folder for lock files")
+    for folder in lock_folders():
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            info = os.lstat(folder)
+        except OSError as error:
+            problem = error
+            continue
+        # In a shared temporary folder, only a folder of our own (not another user's link).
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid():
+            return folder / f"{script}-{digest}.lock"
+    raise problem
+
+
+_held_locks: list[int] = []
+
+
+def try_lock(script: str, path: Path, wait: bool = False) -> tuple[int | None, str]:
+    """Lock ``script`` on ``path``: (the lock's descriptor, "") or (None, the holder's pid).
+
+    ``flock`` on a file: the kernel frees it when the process ends, however it ends.
+    With ``wait`` it waits for the holder, saying so in one line. OSError if the
+    lock file cannot be made.
+    """
+    file = lock_path(script, path)
+    # O_NONBLOCK: a FIFO put where the lock file goes must not hang the run.
+    fd = os.open(file, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{file}: not a regular file: remove it")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            if not wait:
+                os.close(fd)
+                return None, holder
+            log.error(
+                "waiting for another %s working on %s (pid %s)", script, real_path(path), holder
+            )
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    _held_locks.append(fd)
+    return fd, ""
+
+
+def unlock(fd: int) -> None:
+    with contextlib.suppress(ValueError):
+        _held_locks.remove(fd)
+    os.close(fd)
+
+
+@contextlib.contextmanager
+def single_run(script: str, path: Path, wait: bool = False) -> Iterator[None]:
+    """Run the block as the only ``script`` working on ``path``, else exit EXIT_BUSY at once.
+
+    One line either way, shown under -q too: ``another run.py is working on
+    /path (pid 1234); exiting``, or with ``wait`` that it waits.
+    """
+    fd = hold_lock(script, path, wait)
+    try:
+        yield
+    finally:
+        unlock(fd)
+
+
+def hold_lock(script: str, path: Path, wait: bool = False) -> int:
+    """single_run() for the rest of the process (the kernel frees the lock when it ends).
+
+    For a script's main(): one line in it instead of a block around all of it.
+    """
+    try:
+        fd, holder = try_lock(script, path, wait)
+    except OSError as error:
+        log.error("%s: cannot take the lock for %s (%s)", script, path, error.strerror or error)
+        raise SystemExit(EXIT_USAGE) from None
+    if fd is None:
+        log.error(
+            "another %s is working on %s (pid %s); exiting (--wait to wait for it)",
+            script,
+            real_path(path),
+            holder,
+        )
+        raise SystemExit(EXIT_BUSY)
+    return fd
+
+
+def add_wait_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help=f"when another run works on the same folder, wait for it (else exit {EXIT_BUSY})",
+    )
+
+
+def real_path(path: Path) -> str:
+    return os.path.realpath(path)
+
+
+def _close_locks_in_child() -> None:
+    # A forked worker must not keep its parent's lock alive after the parent is gone.
+    for fd in _held_locks:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held_locks.clear()
+
+
+os.register_at_fork(after_in_child=_close_locks_in_child)
+
+
 # --- files ---------------------------------------------------------------------
 
 
@@ -183,19 +423,63 @@ def plural(number: int, noun: str) -> str:
 def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temporary name beside ``path``; rename it into place only if the block succeeds.
 
-    A killed run leaves at most a hidden ``.NAME.*.tmp`` file, never a half-written ``path``.
+    The file is flushed to the disk (fsync) before the rename, and the folder after
+    it, so that a crash leaves the old file or the new one. A killed run leaves at
+    most a hidden ``.NAME.*.tmp`` file, never a half-written ``path``. An OSError
+    with an error number (no space, I/O error, read-only) is raised naming ``path``,
+    and the temporary file is removed.
     """
     path = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    temporary = None
     try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        _temporaries.add(temporary)
+        os.close(fd)
         yield Path(temporary)
+        sync_file(temporary)
         os.chmod(temporary, 0o644 & ~_umask())
         os.replace(temporary, path)
+        _temporaries.discard(temporary)
+        sync_folder(path.parent)
+    except OSError as error:
+        _remove(temporary)
+        if error.errno is None or error.filename == str(path):
+            raise
+        raise OSError(error.errno, error.strerror, str(path)) from None
     except BaseException:
+        _remove(temporary)
+        raise
+
+
+def _remove(temporary: str | None) -> None:
+    if temporary is not None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
-        raise
+        _temporaries.discard(temporary)
+
+
+def sync_file(path: str | Path) -> None:
+    """Have the kernel write ``path``'s data to the disk now: a late I/O error shows here."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_folder(path: str | Path) -> None:
+    """Make a rename in ``path`` durable (some file systems cannot sync a folder: fine)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:

@@ -231,6 +231,12 @@ def check_settings(settings: SmtpSettings) -> None:
         )
     if settings.password is not None and not settings.user:
         raise MailConfigError("SMTP_PASSWORD is set but SMTP_USER is not: set both or neither")
+    for name, value in (("SMTP_USER", settings.user), ("SMTP_PASSWORD", settings.password)):
+        if value and not value.isascii():  # smtplib's AUTH encodes both as ASCII
+            raise MailConfigError(
+                f"{name} has characters other than ASCII, which SMTP login cannot send: "
+                "use an ASCII password (or an app password)"
+            )
 
 
 # --- sending ----------------------------------------------------------------------------

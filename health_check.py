@@ -40,19 +40,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import json
 import math
 import os
 import signal
 import socket
+import stat
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
-from cli import atomic_output, log, make_parser, require, setup_logging
+from cli import atomic_output, log, make_parser, require, setup_logging, try_lock, unlock
 
 # One line, not a traceback, if this Python lacks psutil; 3: Nagios' "could not check".
 require("psutil", status=3)
@@ -66,6 +66,8 @@ STATUS_NAMES = {OK: "OK", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
 BODY = "Please check your system and resolve the issue as soon as possible."
 MB = 1024 * 1024  # the course's "MB": psutil's bytes / (1024 * 1024)
 STATE_VERSION = 1
+# Shorter than this, --interval is a typing mistake (and an email storm if something is wrong).
+MIN_INTERVAL = 1.0  # seconds
 
 
 class Result(NamedTuple):
@@ -104,25 +106,32 @@ def check_cpu(max_percent: float, sample_seconds: float) -> Result:
     return Result("cpu", OK, problem, f"CPU usage {usage:.1f}% <= {number(max_percent)}%", usage)
 
 
+def printable(path: str) -> str:
+    """A path as text that can be printed, mailed and written as UTF-8: bytes that are not
+    UTF-8 in its name (``/mnt/caf\\xe9``) are shown as escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def check_disk(path: str, min_percent: float) -> Result:
     """Free space of the file system holding ``path``, as the course measures it.
 
     ``free / total * 100`` with psutil's ``free``, the space an ordinary user can
     still write (the blocks reserved for root are not counted as free), as ``df``'s Avail.
     """
-    where = "" if path == "/" else f" on {path}"
+    shown = printable(path)
+    where = "" if path == "/" else f" on {shown}"
     problem = f"Available disk space{where} is less than {number(min_percent)}%"
     try:
         usage = psutil.disk_usage(path)
     except OSError as error:
         reason = error.strerror or str(error)
-        detail = f"cannot check the disk space of {path}: {reason} (check --disk-path)"
-        return Result("disk", UNKNOWN, problem, detail, None, path)
+        detail = f"cannot check the disk space of {shown}: {reason} (check --disk-path)"
+        return Result("disk", UNKNOWN, problem, detail, None, shown)
     free = usage.free / usage.total * 100 if usage.total else 0.0
-    detail = f"available disk space on {path} {free:.1f}%"
+    detail = f"available disk space on {shown} {free:.1f}%"
     if free < min_percent:
-        return Result("disk", CRITICAL, problem, f"{detail} < {number(min_percent)}%", free, path)
-    return Result("disk", OK, problem, f"{detail} >= {number(min_percent)}%", free, path)
+        return Result("disk", CRITICAL, problem, f"{detail} < {number(min_percent)}%", free, shown)
+    return Result("disk", OK, problem, f"{detail} >= {number(min_percent)}%", free, shown)
 
 
 def check_memory(min_mb: float) -> Result:
@@ -178,8 +187,15 @@ def nagios_line(result: Result) -> str:
 # --- what has been sent: the state file ----------------------------------------------
 
 
+class StateError(Exception):
+    """The state file cannot be used at all (it is not a file): nothing is sent."""
+
+
 def default_state_path() -> Path:
-    """``$XDG_STATE_HOME/fruit-store/health_check.json``, by default under ~/.local/state."""
+    """``$XDG_STATE_HOME/fruit-store/health_check.json``, by default under ~/.local/state.
+
+    RuntimeError or KeyError when there is no home folder (a user with no passwd entry).
+    """
     base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
     return Path(base) / "fruit-store" / "health_check.json"
 
@@ -189,11 +205,25 @@ def load_alerts(path: Path) -> dict[str, dict[str, Any]]:
 
     A missing file is a fresh start. So is a damaged one, with a warning: losing
     it costs at most one repeated alert, while refusing to run would cost all of them.
+    StateError when the path is not a file (a FIFO, a folder): reading would hang,
+    and writing would replace what someone put there.
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # O_NONBLOCK: opening a FIFO does not wait for a writer; it is refused below.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return {}
+    except OSError as error:
+        log.warning("%s: cannot read the state (%s): starting afresh", path, error.strerror)
+        return {}
+    try:
+        with open(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise StateError(
+                    f"{path}: not a regular file (a FIFO or a device?): remove it, or choose "
+                    "another file with --state"
+                )
+            data = json.loads(file.read().decode("utf-8"))
     except (OSError, ValueError) as error:
         log.warning("%s: cannot read the state (%s): starting afresh", path, error)
         return {}
@@ -228,23 +258,23 @@ def save_alerts(path: Path, alerts: dict[str, dict[str, Any]]) -> None:
 def state_lock(path: Path) -> Iterator[bool]:
     """Yield False when another run holds the state (say, one stuck on a slow mail server).
 
-    Best effort: when the lock file cannot even be created (a full disk, which
-    is one of the problems checked), the run goes on unlocked.
+    cli.py's lock, keyed by the state's path. Best effort: when the lock file cannot
+    even be created (a full disk, which is one of the problems checked), the run
+    goes on unlocked.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path.with_name(path.name + ".lock"), "a")  # noqa: SIM115
+        fd, _holder = try_lock("health_check.py", path)
     except OSError as error:
         log.debug("%s: cannot lock the state (%s): going on without the lock", path, error)
         yield True
         return
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
+    if fd is None:
+        yield False
+        return
+    try:
         yield True
+    finally:
+        unlock(fd)
 
 
 # --- which emails are due --------------------------------------------------------------
@@ -344,7 +374,7 @@ def send_notices(notices: list[Notice]) -> tuple[set[str], bool]:
             emails.send_email(message)
             sent.add(notice.key)
             log.info('sent "%s" to %s', notice.subject, recipient)
-    except emails.MailError as error:
+    except emails.MailError as error:  # MailConfigError too: no login name, a bad password
         unsent = [notice.subject for notice in notices if notice.key not in sent]
         log.error(
             'health_check.py: cannot send "%s"%s: %s; it will be tried again on the next run',
@@ -477,7 +507,12 @@ def degraded(status: int) -> int:
 def notify(args: argparse.Namespace, results: list[Result], now: float) -> bool:
     """Send the emails that are due and record them; False if any of it failed."""
     if args.dry_run:
-        for notice in notices_due(results, load_alerts(args.state), now, args.repeat_after * 60):
+        try:
+            alerts = load_alerts(args.state)
+        except StateError as error:
+            log.error("health_check.py: %s", error)
+            return False
+        for notice in notices_due(results, alerts, now, args.repeat_after * 60):
             print(f'would send "{notice.subject}"', flush=True)
         return True
     with state_lock(args.state) as locked:
@@ -488,7 +523,11 @@ def notify(args: argparse.Namespace, results: list[Result], now: float) -> bool:
                 args.state,
             )
             return False
-        alerts = load_alerts(args.state)
+        try:
+            alerts = load_alerts(args.state)
+        except StateError as error:
+            log.error("health_check.py: %s: this run sent no email", error)
+            return False
         notices = notices_due(results, alerts, now, args.repeat_after * 60)
         sent, all_sent = send_notices(notices) if notices else (set(), True)
         updated = update_alerts(alerts, results, sent, now)
@@ -519,8 +558,17 @@ def run_forever(args: argparse.Namespace) -> int:
         run_once(args)
         # Runs start every interval, not interval after the last one ended; a late
         # run skips the ticks it missed rather than running several in a row.
-        next_run = max(next_run + args.interval, time.monotonic())
-        received = signal.sigtimedwait(stop_signals, next_run - time.monotonic())
+        next_run += args.interval
+        late = time.monotonic() - next_run
+        if late > 0:
+            log.warning(
+                "health_check.py: the run took %.1f s longer than --interval %s s: "
+                "starting the next one now",
+                late,
+                number(args.interval),
+            )
+            next_run = time.monotonic()
+        received = signal.sigtimedwait(stop_signals, max(0.0, next_run - time.monotonic()))
         if received is not None:
             log.info("health_check.py: stopped by %s", signal.Signals(received.si_signo).name)
             return OK
@@ -579,7 +627,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--state",
         type=Path,
-        default=default_state_path(),
         metavar="FILE",
         help="where the alerts sent are remembered ($XDG_STATE_HOME/fruit-store)",
     )
@@ -604,12 +651,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for flag, value in thresholds.items():
         if not math.isfinite(value):
             parser.error(f"{flag} must be a number")
-    if not args.cpu_sample > 0:
-        parser.error("--cpu-sample must be more than 0 seconds")
+    if not 0 < args.cpu_sample < math.inf:
+        parser.error("--cpu-sample must be a number of seconds more than 0")
     if not args.repeat_after >= 0:
         parser.error("--repeat-after must be 0 minutes or more")
-    if args.interval is not None and not args.interval > 0:
-        parser.error("--interval must be more than 0 seconds")
+    if args.interval is not None and not MIN_INTERVAL <= args.interval < math.inf:
+        parser.error(f"--interval must be a number of seconds, {number(MIN_INTERVAL)} or more")
     # One check per file system named, in the order given.
     args.disk_path = list(dict.fromkeys(os.path.normpath(p) for p in args.disk_path or ["/"]))
     return args
@@ -618,12 +665,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args)
+    if args.state is None:
+        try:
+            args.state = default_state_path()
+        except (RuntimeError, KeyError, OSError) as error:  # no home folder, no passwd entry
+            log.error(
+                "health_check.py: no home folder for the state file (%s): set XDG_STATE_HOME "
+                "or give --state",
+                error,
+            )
+            return UNKNOWN
+    # Ctrl-C or SIGTERM during a single run: cli.py says so in one line, exit 130 or 143.
     if args.interval is not None:
         return run_forever(args)
-    try:
-        return run_once(args)
-    except KeyboardInterrupt:
-        return UNKNOWN
+    return run_once(args)
 
 
 if __name__ == "__main__":

@@ -77,9 +77,11 @@ from cli import (
     EXIT_SOME_FAILED,
     EXIT_USAGE,
     UsageError,
+    add_wait_argument,
     atomic_output,
     env_default,
     finish,
+    hold_lock,
     log,
     make_parser,
     plural,
@@ -154,6 +156,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--force", action="store_true", help="send the report even if the same one was sent"
     )
+    add_wait_argument(parser)
     args = parser.parse_args(argv)
     args.body = getattr(args, "body", None)
     return args
@@ -415,6 +418,8 @@ def read_catalog(base_url: str, fruits: list[Description], errors: list[Descript
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args)
+    if not args.dry_run:  # one run at a time writes and mails this report: a second exits 75
+        hold_lock("report_email.py", args.pdf, args.wait)
     try:
         recipient = args.recipient or emails.default_recipient()
         settings = None

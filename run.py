@@ -54,7 +54,9 @@ from cli import (
     EXIT_SOME_FAILED,
     EXIT_USAGE,
     UsageError,
+    add_wait_argument,
     finish,
+    hold_lock,
     log,
     make_parser,
     positive_int,
@@ -72,6 +74,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "-j", "--jobs", type=positive_int, default=DEFAULT_JOBS, help="fruits sent at a time"
     )
+    add_wait_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -131,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     for error in errors:
         log.error("%s", error)
+    if not args.dry_run:  # one run at a time on a folder: a second one exits 75
+        hold_lock("run.py", args.folder, args.wait)
 
     fruits_url = endpoint(base, "fruits")
     with catalog_session(pool_size=args.jobs) as session:

@@ -9,7 +9,10 @@ and nowhere else.
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +35,61 @@ def add_folder_argument(parser: argparse.ArgumentParser, subfolder: str, what: s
         default=supplier_data_dir() / subfolder,
         help=f"folder of {what} ($SUPPLIER_DATA/{subfolder})",
     )
+
+
+# --- the files of the drop ---------------------------------------------------------
+
+
+def supplier_files(folder: Path, missing: str = "no such folder") -> list[Path]:
+    """The regular files of ``folder``, sorted by name; hidden ones (``.DS_Store``) left out.
+
+    Every script reads the supplier's files through here. A symbolic link is
+    followed only when its target is inside ``folder`` (by real paths): one
+    pointing elsewhere (``secret.jpeg -> /etc/shadow``) is skipped with a warning
+    and never read. A link loop, a link to nothing, a FIFO or a folder is not a
+    file to read either: one warning each for the links, the rest is done.
+    UsageError (``FOLDER: missing``, or why it cannot be read) if ``folder`` is unusable.
+    """
+    folder = Path(folder)
+    try:
+        root = os.path.realpath(folder)
+        names = sorted(entry.name for entry in os.scandir(folder))
+    except FileNotFoundError:
+        raise UsageError(f"{folder}: {missing}") from None
+    except NotADirectoryError:
+        raise UsageError(f"{folder}: not a folder") from None
+    except OSError as error:
+        raise UsageError(
+            f"{folder}: cannot read the folder ({error.strerror}); check its permissions"
+        ) from None
+    files = []
+    for name in names:
+        path = folder / name
+        if name.startswith(".") or not is_readable_file(path, root):
+            continue
+        files.append(path)
+    return files
+
+
+def is_readable_file(path: Path, root: str) -> bool:
+    """Is ``path`` a regular file inside the folder ``root`` (a real path)? Warns for bad links."""
+    link = path.is_symlink()
+    if link:
+        target = os.path.realpath(path)
+        if os.path.commonpath([root, target]) != root:
+            log.warning("%s: a link to %s, outside %s: skipped", path, target, root)
+            return False
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            log.warning("%s: a loop of symbolic links: skipped", path)
+        elif link:
+            log.warning("%s: a link to nothing (%s): skipped", path, os.readlink(path))
+        else:
+            log.warning("%s: cannot read it (%s): skipped", path, error.strerror)
+        return False
+    return stat.S_ISREG(mode)
 
 
 # --- description files -----------------------------------------------------------
@@ -181,8 +239,8 @@ def read_descriptions(folder: Path) -> tuple[list[Description], list[Description
     """Every ``*.txt`` file of ``folder`` (sorted by name): the good ones, and the errors.
 
     The suffix may be in capitals (``001.TXT``); hidden files (an editor's
-    ``.001.txt.swp`` or ``.#001.txt``) are left alone. UsageError if
-    ``folder`` is not a folder.
+    ``.001.txt.swp`` or ``.#001.txt``) are left alone, and so are links out of
+    the folder (see supplier_files). UsageError if ``folder`` is not a folder.
     """
     descriptions, errors = [], []
     for path in text_files(folder, "description files"):
@@ -207,16 +265,11 @@ def read_descriptions(folder: Path) -> tuple[list[Description], list[Description
 
 
 def text_files(folder: Path, what: str) -> list[Path]:
-    """The ``*.txt`` files of ``folder``, sorted by name, hidden ones left out; UsageError
-    (naming ``what``, such as "description files") if ``folder`` is not a folder."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: no such folder of {what}")
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.suffix.lower() == ".txt" and not path.name.startswith(".") and path.is_file()
-    )
+    """The ``*.txt`` (or ``*.TXT``) files of ``folder`` as supplier_files gives them: sorted,
+    hidden ones and links out of the folder left out; UsageError naming ``what`` (such as
+    "description files") if ``folder`` is unusable."""
+    files = supplier_files(folder, f"no such folder of {what}")
+    return [path for path in files if path.suffix.lower() == ".txt"]
 
 
 def same_image_name(fruits: list[Description]) -> dict[str, list[Description]]:

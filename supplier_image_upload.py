@@ -55,14 +55,16 @@ from cli import (
     EXIT_SOME_FAILED,
     EXIT_USAGE,
     UsageError,
+    add_wait_argument,
     finish,
+    hold_lock,
     log,
     make_parser,
     positive_int,
     progress,
     setup_logging,
 )
-from supplier_data import add_folder_argument
+from supplier_data import add_folder_argument, supplier_files
 
 # changeImage.py writes .jpeg and run.py names each fruit's image STEM.jpeg:
 # a .jpg or .JPEG file would be uploaded under a name no fruit refers to.
@@ -92,13 +94,8 @@ class Image:
 
 def find_images(folder: Path) -> list[Path]:
     """The folder's ``.jpeg`` files, sorted; hidden ones such as macOS' ``._001.jpeg`` left out."""
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: no such folder: give the images folder, or set SUPPLIER_DATA")
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.suffix == SUFFIX and not path.name.startswith(".") and path.is_file()
-    )
+    missing = "no such folder: give the images folder, or set SUPPLIER_DATA"
+    return [path for path in supplier_files(folder, missing) if path.suffix == SUFFIX]
 
 
 def name_images(paths: list[Path]) -> tuple[list[Image], list[Result]]:
@@ -213,6 +210,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="upload without asking whether the server has the image already",
     )
+    add_wait_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -225,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         log.error("%s", error)
         return EXIT_USAGE
+    if not args.dry_run:  # one run at a time on a folder: a second one exits 75
+        hold_lock("supplier_image_upload.py", args.folder, args.wait)
     if not paths:
         log.warning("%s: no %s files to upload: has changeImage.py run?", args.folder, SUFFIX)
     images, refused = name_images(paths)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+import cli
 import health_check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,7 +200,7 @@ def test_a_damaged_state_file_is_not_fatal(mail, check):
 def test_a_run_overlapping_another_sends_nothing(mail, check):
     # As if the previous minute's run were still waiting on a slow mail server.
     check.state.parent.mkdir(parents=True, exist_ok=True)
-    with open(check.state.with_name(check.state.name + ".lock"), "a") as lock:
+    with open(cli.lock_path("health_check.py", check.state), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         result = check(*BUSY_CPU, env=mail.env)
 
@@ -372,7 +373,7 @@ def test_it_stays_light(mail, check):
 def test_interval_runs_until_stopped(mail, tmp_path, stop):
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "health_check.py"), *FAST, *HEALTHY, "--verbose",
-         "--interval", "0.2", "--state", str(tmp_path / "state.json")],
+         "--interval", "1", "--state", str(tmp_path / "state.json")],
         env=mail.env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -399,7 +400,16 @@ def test_interval_runs_until_stopped(mail, tmp_path, stop):
 
 @pytest.mark.parametrize(
     "args",
-    [("--cpu-sample", "0"), ("--repeat-after", "-1"), ("--interval", "0"), ("--max-cpu", "nan")],
+    [
+        ("--cpu-sample", "0"),
+        ("--cpu-sample", "inf"),
+        ("--cpu-sample", "nan"),
+        ("--repeat-after", "-1"),
+        ("--interval", "0"),
+        ("--interval", "0.001"),
+        ("--interval", "inf"),
+        ("--max-cpu", "nan"),
+    ],
 )
 def test_bad_usage_is_unknown(run_script, args):
     result = run_script("health_check.py", *args)
@@ -425,3 +435,83 @@ def test_thresholds_read_as_typed():
         "-1",
     ]
     assert math.isclose(health_check.MB, 1024 * 1024)
+
+
+# --- bad environments: one line, the Nagios status, never a traceback or a hang -----------
+
+
+def test_a_run_longer_than_the_interval_says_it_is_late_and_goes_on(mail, tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "health_check.py"), "--cpu-sample", "1.2", *HEALTHY,
+         "--interval", "1", "--state", str(tmp_path / "state.json")],
+        env=mail.env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        late = next(line for line in process.stderr if "longer than --interval" in line)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+
+    assert "starting the next one now" in late
+    assert process.returncode == 0
+    assert "Traceback" not in stderr and "stopped by SIGTERM" in stderr
+
+
+def test_a_password_smtp_cannot_send_is_one_line(mail, check):
+    env = dict(mail.env, SMTP_USER="me", SMTP_PASSWORD="pässwörd", SMTP_ALLOW_PLAIN_LOGIN="yes")
+    result = check(*BUSY_CPU, env=env)
+
+    assert result.returncode == 2
+    assert_no_traceback(result)
+    assert "SMTP_PASSWORD has characters other than ASCII" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert mail.messages() == []
+
+
+def test_a_state_path_that_is_a_fifo_does_not_hang(mail, check):
+    os.mkfifo(check.state)
+    result = check(*BUSY_CPU, env=mail.env)  # run_script's timeout would fail a hang
+
+    assert result.returncode == 2
+    assert_no_traceback(result)
+    assert f"{check.state}: not a regular file" in result.stderr
+    assert mail.messages() == []
+    assert stat_is_fifo(check.state)  # left as it was
+
+
+def stat_is_fifo(path: Path) -> bool:
+    import stat
+
+    return stat.S_ISFIFO(os.lstat(path).st_mode)
+
+
+def test_a_disk_path_that_is_not_utf8_is_written_escaped(mail, check, tmp_path):
+    folder = os.path.join(os.fsencode(tmp_path), b"caf\xe9")
+    os.mkdir(folder)
+    textfile = tmp_path / "health.prom"
+    result = check(
+        *HEALTHY, "--disk-path", os.fsdecode(folder), "--textfile", textfile, env=mail.env
+    )
+
+    assert result.returncode == 0
+    assert_no_traceback(result)
+    assert f'path="{tmp_path}/caf\\\\xe9"' in textfile.read_text(encoding="utf-8")
+
+
+def test_a_user_without_passwd_entry_is_one_line(mail, run_script, tmp_path):
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to run as a user with no passwd entry")
+    env = {k: v for k, v in mail.env.items() if k not in ("HOME", "USER", "LOGNAME", "MAIL_TO")}
+    env = {k: v for k, v in env.items() if not k.startswith("XDG_")}
+    command = ["setpriv", "--reuid=54321", "--regid=54321", "--clear-groups",
+               sys.executable, str(ROOT / "health_check.py"), *FAST, *BUSY_CPU]  # fmt: skip
+    result = subprocess.run(command, env=env, cwd="/", capture_output=True, text=True, timeout=60)
+    if "Permission denied" in result.stderr and "health_check.py" in result.stderr[:200]:
+        pytest.skip("the project folder is not readable by another user here")
+
+    assert result.returncode == 3
+    assert_no_traceback(result)
+    assert "no home folder for the state file" in result.stderr
+    assert len(result.stderr.splitlines()) == 1

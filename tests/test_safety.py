@@ -1,0 +1,368 @@
+"""The chain under an operator's real conditions: signals, overlapping runs, links, full disks.
+
+Real processes get real signals; the lab is slowed (its ``delay`` fault) so that
+a run is caught in the middle; a full disk is a small tmpfs.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+ROOT = Path(__file__).resolve().parent.parent
+COUNT = 12  # items of the upload and run.py runs: several rounds at 2 in flight
+
+
+def start(script: str, *args, env: dict, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / script), *map(str, args)],
+        env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def wait_for(condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the run never got that far"
+        time.sleep(0.02)
+
+
+def interrupt(process: subprocess.Popen, stop: signal.Signals) -> tuple[str, str, float]:
+    """Send ``stop`` (Ctrl-C twice, 0.2 s apart, as an impatient operator does); the output
+    and how long the process took to end."""
+    sent = time.monotonic()
+    process.send_signal(stop)
+    if stop == signal.SIGINT:
+        time.sleep(0.2)
+        if process.poll() is None:
+            process.send_signal(stop)
+    try:
+        stdout, stderr = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    return stdout, stderr, time.monotonic() - sent
+
+
+def assert_one_interrupted_line(process, stderr: str, stop: signal.Signals, elapsed: float):
+    assert process.returncode == 128 + stop
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("interrupted"), stderr
+    assert lines[0].endswith("; run again to do the rest")
+    assert elapsed < 3
+
+
+def make_jpegs(folder: Path, count: int) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"{index:03d}.jpeg" for index in range(1, count + 1)]
+    for index, name in enumerate(names):
+        Image.new("RGB", (60, 40), (20 * index % 256, 100, 200)).save(folder / name)
+    return names
+
+
+def make_descriptions(folder: Path, count: int) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"Fruit {index}" for index in range(1, count + 1)]
+    for index, name in enumerate(names, 1):
+        (folder / f"{index:03d}.txt").write_text(f"{name}\n{index} lbs\nA fruit.\n")
+    return names
+
+
+def temporaries(folder: Path) -> list[str]:
+    return [path.name for path in folder.iterdir() if path.name.endswith(".tmp")]
+
+
+# --- Ctrl-C and SIGTERM ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_change_image_stops_at_once_and_a_rerun_does_the_rest(
+    make_supplier_data, run_script, tmp_path, stop
+):
+    images = make_supplier_data(16, seed=7) / "images"
+    process = start("changeImage.py", images, "--jobs", "2", env=dict(os.environ), cwd=tmp_path)
+    wait_for(lambda: any(images.glob("*.jpeg")))
+    workers = psutil.Process(process.pid).children(recursive=True)
+    _, stderr, elapsed = interrupt(process, stop)
+
+    assert_one_interrupted_line(process, stderr, stop, elapsed)
+    assert temporaries(images) == []
+    _, alive = psutil.wait_procs(workers, timeout=3)
+    assert alive == []
+    for jpeg in images.glob("*.jpeg"):  # what is there is whole
+        with Image.open(jpeg) as image:
+            image.load()
+
+    rerun = run_script("changeImage.py", images)
+    assert rerun.returncode == 0, rerun.stderr
+    done, skipped = (int(word) for word in rerun.stderr.split()[0:4:3])
+    assert done > 0 and done + skipped == 16
+    assert len(list(images.glob("*.jpeg"))) == 16
+
+
+def test_change_image_killed_leaves_no_worker_and_no_lock(make_supplier_data, run_script, tmp_path):
+    images = make_supplier_data(16, seed=7) / "images"
+    process = start("changeImage.py", images, "--jobs", "2", env=dict(os.environ), cwd=tmp_path)
+    wait_for(lambda: any(images.glob("*.jpeg")))
+    workers = psutil.Process(process.pid).children(recursive=True)
+    assert workers
+    process.kill()
+    process.communicate()
+
+    _, alive = psutil.wait_procs(workers, timeout=3)
+    assert alive == []
+    rerun = run_script("changeImage.py", images, timeout=30)  # no lock left: it does not wait
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(list(images.glob("*.jpeg"))) == 16
+    assert temporaries(images) == []
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_upload_stops_without_waiting_for_answers(start_lab, run_script, tmp_path, stop):
+    lab = start_lab(delay=0.3)
+    images = tmp_path / "supplier-data" / "images"
+    names = make_jpegs(images, COUNT)
+    process = start("supplier_image_upload.py", "-j", "2", images, env=lab.env, cwd=tmp_path)
+    wait_for(lambda: lab.images())
+    _, stderr, elapsed = interrupt(process, stop)
+
+    assert_one_interrupted_line(process, stderr, stop, elapsed)
+    assert len(lab.images()) < COUNT
+    lab.set_faults(delay=0)
+    rerun = run_script("supplier_image_upload.py", images, env=lab.env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert lab.images() == sorted(names)  # each once: no 001_AbC12x9.jpeg
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_run_py_stops_without_waiting_for_answers(start_lab, run_script, tmp_path, stop):
+    lab = start_lab()
+    data = tmp_path / "supplier-data"
+    make_jpegs(data / "images", COUNT)
+    fruits = make_descriptions(data / "descriptions", COUNT)
+    assert run_script("supplier_image_upload.py", data / "images", env=lab.env).returncode == 0
+    lab.set_faults(delay=0.3)
+    process = start("run.py", "-j", "2", data / "descriptions", env=lab.env, cwd=tmp_path)
+    wait_for(lambda: lab.fruits())
+    _, stderr, elapsed = interrupt(process, stop)
+
+    assert_one_interrupted_line(process, stderr, stop, elapsed)
+    lab.set_faults(delay=0)
+    rerun = run_script("run.py", data / "descriptions", env=lab.env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert sorted(row["name"] for row in lab.fruits()) == sorted(fruits)  # each once
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_report_email_stops_while_the_mail_server_is_silent(lab, run_script, tmp_path, stop):
+    data = tmp_path / "supplier-data"
+    make_descriptions(data / "descriptions", 3)
+    pdf = tmp_path / "report.pdf"
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never says hello
+        env = dict(lab.env, SMTP_PORT=str(silent.getsockname()[1]), MAIL_TO="s@example.com")
+        process = start(
+            "report_email.py", "--pdf", pdf, data / "descriptions", env=env, cwd=tmp_path
+        )
+        wait_for(pdf.exists)
+        time.sleep(0.3)
+        _, stderr, elapsed = interrupt(process, stop)
+
+    assert process.returncode == 128 + stop
+    assert "Traceback" not in stderr and stderr.splitlines()[-1].startswith("interrupted")
+    assert elapsed < 3
+    assert temporaries(tmp_path) == []
+    rerun = run_script("report_email.py", "--pdf", pdf, data / "descriptions", env=lab.env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(lab.messages()) == 1
+
+
+# --- two runs at once -----------------------------------------------------------------------
+
+
+def test_a_second_upload_exits_and_a_waiting_one_sends_nothing_twice(
+    start_lab, run_script, tmp_path
+):
+    lab = start_lab(delay=0.2)
+    images = tmp_path / "supplier-data" / "images"
+    names = make_jpegs(images, COUNT)
+    first = start("supplier_image_upload.py", "-j", "2", images, env=lab.env, cwd=tmp_path)
+    wait_for(lambda: lab.requests())
+    second = run_script("supplier_image_upload.py", "-q", images, env=lab.env)
+    waiting = start("supplier_image_upload.py", "-q", "--wait", images, env=lab.env, cwd=tmp_path)
+    first_out = first.communicate(timeout=60)
+    waiting_out = waiting.communicate(timeout=60)
+
+    assert second.returncode == 75
+    assert second.stderr == (
+        f"another supplier_image_upload.py is working on {images} (pid {first.pid}); "
+        "exiting (--wait to wait for it)\n"
+    )
+    assert first.returncode == 0, first_out
+    assert waiting.returncode == 0, waiting_out
+    assert waiting_out[1].startswith("waiting for another supplier_image_upload.py")
+    assert lab.images() == sorted(names)
+    posts = [r for r in lab.requests() if r["method"] == "POST"]
+    assert len(posts) == COUNT
+
+
+def test_a_second_run_py_exits_and_each_fruit_is_sent_once(start_lab, run_script, tmp_path):
+    lab = start_lab()
+    data = tmp_path / "supplier-data"
+    make_jpegs(data / "images", COUNT)
+    fruits = make_descriptions(data / "descriptions", COUNT)
+    assert run_script("supplier_image_upload.py", data / "images", env=lab.env).returncode == 0
+    lab.set_faults(delay=0.2)
+    first = start("run.py", "-j", "2", data / "descriptions", env=lab.env, cwd=tmp_path)
+    wait_for(lambda: lab.fruits())
+    second = run_script("run.py", data / "descriptions", env=lab.env)
+    first.communicate(timeout=60)
+
+    assert second.returncode == 75
+    assert f"another run.py is working on {data / 'descriptions'}" in second.stderr
+    assert first.returncode == 0
+    assert sorted(row["name"] for row in lab.fruits()) == sorted(fruits)
+
+
+# --- links out of the supplier's folder -------------------------------------------------------
+
+
+def test_links_out_of_the_folder_never_reach_the_catalog_or_the_mail(lab, run_script, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    Image.new("RGB", (90, 60), "red").save(outside / "secret.tif")
+    Image.new("RGB", (60, 40), "red").save(outside / "secret.jpeg")
+    (outside / "secret.txt").write_text("Secret\n5 lbs\nClassified text.\n")
+    data = tmp_path / "supplier-data"
+    images, descriptions = data / "images", data / "descriptions"
+    images.mkdir(parents=True)
+    for name in ("001", "002"):
+        Image.new("RGB", (90, 60), "blue").save(images / f"{name}.tif")
+    (images / "inside.tif").symlink_to("001.tif")  # inside the folder: followed
+    (images / "secret.tif").symlink_to(outside / "secret.tif")
+    (images / "loop.tif").symlink_to("loop2.tif")
+    (images / "loop2.tif").symlink_to("loop.tif")
+    make_descriptions(descriptions, 2)
+    (descriptions / "secret.txt").symlink_to(outside / "secret.txt")
+    env = dict(lab.env, SUPPLIER_DATA=str(data), MAIL_TO="s@example.com")
+
+    converted = run_script("changeImage.py", env=env)
+    assert converted.returncode == 0, converted.stderr
+    assert sorted(p.name for p in images.glob("*.jpeg")) == ["001.jpeg", "002.jpeg", "inside.jpeg"]
+    warnings = converted.stderr.splitlines()[:-1]
+    assert len(warnings) == 3  # secret.tif, and one for each link of the loop
+    assert any("secret.tif: a link to" in line and "outside" in line for line in warnings)
+    assert sum("loop of symbolic links" in line for line in warnings) == 2
+
+    (images / "hidden.jpeg").symlink_to(outside / "secret.jpeg")
+    uploaded = run_script("supplier_image_upload.py", env=env)
+    assert uploaded.returncode == 0, uploaded.stderr
+    assert lab.images() == ["001.jpeg", "002.jpeg", "inside.jpeg"]
+    assert "hidden.jpeg: a link to" in uploaded.stderr
+
+    sent = run_script("run.py", env=env)
+    assert sent.returncode == 0, sent.stderr
+    assert sorted(row["name"] for row in lab.fruits()) == ["Fruit 1", "Fruit 2"]
+    pdf = tmp_path / "report.pdf"
+    mailed = run_script("report_email.py", "--pdf", pdf, env=env)
+    assert mailed.returncode == 0, mailed.stderr
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "Fruit 1" in text and "Secret" not in text and "Classified" not in text
+    message = lab.messages()[0]
+    assert "Secret" not in message.as_string() and "Classified" not in message.as_string()
+
+
+# --- a full disk ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 kB tmpfs, unmounted afterwards."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", folder], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield folder
+    subprocess.run(["umount", "-l", folder], check=False)
+
+
+def test_a_jpeg_that_does_not_fit_fails_and_is_done_once_there_is_room(
+    small_disk, run_script, tmp_path
+):
+    source = tmp_path / "images"
+    source.mkdir()
+    Image.effect_noise((600, 400), 80).convert("RGB").save(source / "001.tif")
+    filler = small_disk / "filler"
+    filler.write_bytes(b"x" * (244 * 1024))  # 12 kB left: less than the JPEG (~160 kB)
+
+    full = run_script("changeImage.py", source, "--dest", small_disk)
+    assert full.returncode == 1
+    assert "Traceback" not in full.stderr
+    error = full.stderr.splitlines()[0]
+    assert f"{small_disk / '001.jpeg'}" in error and "No space left on device" in error
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]  # no JPEG, no temporary
+
+    filler.unlink()
+    again = run_script("changeImage.py", source, "--dest", small_disk)
+    assert again.returncode == 0, again.stderr
+    with Image.open(small_disk / "001.jpeg") as image:
+        image.load()
+        assert image.size == (600, 400)
+
+
+# --- a folder that cannot be read --------------------------------------------------------------
+
+
+def without_dac_override() -> list[str]:
+    """Run as root without the power to read what its permissions forbid: as a user would."""
+    if os.geteuid() != 0:
+        return []  # already an ordinary user
+    probe = subprocess.run(
+        ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "true"], capture_output=True
+    )
+    if probe.returncode != 0:
+        pytest.skip("cannot drop root's file permission override here (setpriv)")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@pytest.mark.parametrize("locked", ["supplier-data", "subfolders"])
+@pytest.mark.parametrize(
+    "script", ["changeImage.py", "supplier_image_upload.py", "run.py", "report_email.py"]
+)
+def test_an_unreadable_folder_is_one_line(lab, tmp_path, script, locked):
+    prefix = without_dac_override()
+    data = tmp_path / "supplier-data"
+    make_jpegs(data / "images", 2)
+    make_descriptions(data / "descriptions", 2)
+    folders = [data] if locked == "supplier-data" else [data / "images", data / "descriptions"]
+    env = dict(lab.env, SUPPLIER_DATA=str(data), MAIL_TO="s@example.com")
+    env["REPORT_PDF"] = str(tmp_path / "report.pdf")
+    for folder in folders:
+        folder.chmod(0)
+    try:
+        result = subprocess.run(
+            [*prefix, sys.executable, str(ROOT / script)],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "permission" in result.stderr.lower()  # what is wrong, and what to look at
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert lab.images() == [] and lab.fruits() == [] and lab.messages() == []
