@@ -20,6 +20,15 @@ sys.path.insert(0, str(ROOT))
 from lab.control import Lab, launch_lab, make_sample_data  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_state(tmp_path_factory):
+    """Scripts run by the tests keep their state and locks in a temporary folder, never in
+    the user's own ~/.local/state (a test's report or alert must not silence a real one)."""
+    state = tmp_path_factory.mktemp("xdg-state")
+    os.environ["XDG_STATE_HOME"] = str(state)
+    os.environ.pop("XDG_RUNTIME_DIR", None)
+
+
 @pytest.fixture
 def start_lab(tmp_path_factory):
     """Factory: start_lab(fail_rate=0.3, smtp_auth="user:pw", ...) -> Lab, stopped afterwards."""

@@ -386,7 +386,7 @@ def test_dry_run_sends_nothing_and_remembers_nothing(lab, run_script, tmp_path):
         f"[attachment: processed.pdf, application/pdf, {pdf.stat().st_size} bytes]\n"
     )
     assert "JVBERi" not in result.stdout  # the PDF is summarized, not printed as base64
-    assert not (tmp_path / "state").exists()
+    assert not (tmp_path / "state" / "fruit-store" / "report_email.json").exists()
 
 
 def test_flags_win_over_environment(mail_lab, run_script, tmp_path):
@@ -421,7 +421,9 @@ def test_flags_win_over_environment(mail_lab, run_script, tmp_path):
     assert attachment.get_filename() == "weekly.pdf"
     assert attachment.get_payload(decode=True) == pdf.read_bytes()
     assert not (tmp_path / "processed.pdf").exists()
-    assert (tmp_path / "sent.json").exists() and not (tmp_path / "state").exists()
+    assert (tmp_path / "sent.json").exists() and not (
+        tmp_path / "state" / "fruit-store" / "report_email.json"
+    ).exists()
 
 
 def test_missing_folder_is_a_usage_error(mail_lab, run_script, tmp_path):
@@ -486,7 +488,9 @@ def test_mail_failures_give_one_line(case, start_lab, run_script, tmp_path):
     if status == 2:  # a configuration error: nothing was done
         assert not (tmp_path / "processed.pdf").exists()
         assert lab is None or lab.smtp_events() == []
-    assert not (tmp_path / "state").exists()  # not sent: not remembered
+    assert not (
+        tmp_path / "state" / "fruit-store" / "report_email.json"
+    ).exists()  # not sent: not remembered
 
 
 def test_login_over_starttls(start_lab, run_script, tmp_path):
