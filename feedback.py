@@ -59,7 +59,7 @@ from cli import (
     positive_int,
     setup_logging,
 )
-from supplier_data import DescriptionError, decode_text, split_lines, text_files
+from supplier_data import DescriptionError, read_lines, text_files
 
 DEFAULT_FOLDER = Path("/data/feedback")  # where the course's lab 2 machine has them
 DEFAULT_JOBS = 4
@@ -123,18 +123,9 @@ def read_review(path: Path) -> Review:
     is. UTF-8 (with or without BOM) or Windows-1252 text, any line ends.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise DescriptionError(path, None, f"cannot read the file ({error.strerror})") from None
-    lines = [line.strip() for line in split_lines(decode_text(path, data))]
-    if not any(lines):
-        raise DescriptionError(
-            path,
-            None,
-            "the file is empty (write the title on line 1, the name on line 2, the date on "
-            "line 3, then the feedback)",
-        )
+    lines = read_lines(
+        path, "write the title on line 1, the name on line 2, the date on line 3, then the feedback"
+    )
     lines += [""] * (3 - len(lines))
     title, name, day = lines[:3]
     for number, what, text, limit in (

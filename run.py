@@ -62,7 +62,13 @@ from cli import (
     positive_int,
     setup_logging,
 )
-from supplier_data import Description, add_folder_argument, fruit_key, read_descriptions
+from supplier_data import (
+    Description,
+    add_folder_argument,
+    fruit_key,
+    is_regular_file_inside,
+    read_descriptions,
+)
 
 DEFAULT_JOBS = 4
 
@@ -91,10 +97,14 @@ def picture_problem(fruit: Description, server: ServerImages, images: Path) -> s
         return f"cannot tell whether the server has its picture {name} ({error})"
     if there is None:
         return f"{name} is not on the server (run supplier_image_upload.py)"
+    local = images / name
     try:
-        here = file_digest(images / name)
+        # Not a FIFO that would hang, nor a link out of the folder.
+        if not is_regular_file_inside(local, images):
+            return None  # nothing to compare with: the server's picture is the one
+        here = file_digest(local)
     except OSError:
-        return None  # nothing to compare with: the server's picture is the one
+        return None
     if here != there:
         return (
             f"the server has another picture named {name} than {images / name}, left by an "

@@ -71,14 +71,27 @@ def supplier_files(folder: Path, missing: str = "no such folder") -> list[Path]:
     return files
 
 
+def is_inside(path: Path, root: str) -> bool:
+    """Is what ``path`` names (links followed) inside the folder ``root`` (a real path)?"""
+    return os.path.commonpath([root, os.path.realpath(path)]) == root
+
+
+def is_regular_file_inside(path: Path, folder: Path) -> bool:
+    """A regular file, inside ``folder`` once links are followed; False, quietly, if not
+    (missing, a FIFO, a link out): for a file looked at by name, not listed."""
+    try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+    return regular and is_inside(path, os.path.realpath(folder))
+
+
 def is_readable_file(path: Path, root: str) -> bool:
     """Is ``path`` a regular file inside the folder ``root`` (a real path)? Warns for bad links."""
     link = path.is_symlink()
-    if link:
-        target = os.path.realpath(path)
-        if os.path.commonpath([root, target]) != root:
-            log.warning("%s: a link to %s, outside %s: skipped", path, target, root)
-            return False
+    if link and not is_inside(path, root):
+        log.warning("%s: a link to %s, outside %s: skipped", path, os.path.realpath(path), root)
+        return False
     try:
         mode = os.stat(path).st_mode
     except OSError as error:
@@ -188,15 +201,7 @@ def read_description(path: Path) -> Description:
     expected; Windows-1252 is accepted too; CRLF or CR line ends work.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise DescriptionError(path, None, f"cannot read the file ({error.strerror})") from None
-    lines = [line.strip() for line in split_lines(decode_text(path, data))]
-    if not any(lines):
-        raise DescriptionError(
-            path, None, "the file is empty (write the name on line 1, the weight on line 2)"
-        )
+    lines = read_lines(path, "write the name on line 1, the weight on line 2")
     name = lines[0]
     if not name:
         raise DescriptionError(
@@ -233,6 +238,19 @@ def read_description(path: Path) -> Description:
     except ValueError as error:
         raise DescriptionError(path, None, f"its picture's name {error}") from None
     return Description(path, name, weight, description, image_name)
+
+
+def read_lines(path: Path, layout: str) -> list[str]:
+    """The lines of a text file, each stripped; DescriptionError if it cannot be read or
+    decoded, or has nothing but blank lines (``layout`` says what to write in it)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DescriptionError(path, None, f"cannot read the file ({error.strerror})") from None
+    lines = [line.strip() for line in split_lines(decode_text(path, data))]
+    if not any(lines):
+        raise DescriptionError(path, None, f"the file is empty ({layout})")
+    return lines
 
 
 def read_descriptions(folder: Path) -> tuple[list[Description], list[DescriptionError]]:
