@@ -64,7 +64,7 @@ from cli import (
 )
 from supplier_data import Description, add_folder_argument, fruit_key, read_descriptions
 
-DEFAULT_JOBS = 4
+DEFAULT_JOBS = 8
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
