@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """The course's changeImage.py loop, at the script's JPEG quality (85)."""
+
 import os
 import sys
 

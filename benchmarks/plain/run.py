@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """The run.py a student writes: one requests.post per description file."""
+
 import os
 import sys
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """The upload loop a student writes (the course's example_upload.py, once per file)."""
+
 import os
 import sys
 
