@@ -70,6 +70,7 @@ def main() -> int:
     if sent != args.other_runs:
         raise SystemExit(f"expected {args.other_runs} emails in the lab's Maildir, found {sent}")
 
+    bare = median(table["python -c pass (interpreter alone)"], "cpu") * 1000
     plain, mine = median(runs["plain"], "cpu") * 1000, median(runs["script"], "cpu") * 1000
     record(
         {
@@ -78,11 +79,11 @@ def main() -> int:
             "script": mine,
             "unit": "ms CPU",
             "ratio": plain / mine,
-            "goal": "script <= 1.3x the plain CPU",
+            "ratio_text": f"{mine / plain:.2f}x its CPU",
+            "goal": "<= 1.3x its CPU",
             "met": mine <= 1.3 * plain,
             "runs": args.runs,
-            "note": f"the script costs {mine / plain:.2f}x the plain script's CPU; "
-            f"the interpreter alone {median(table[next(iter(table))], 'cpu') * 1000:.0f} ms",
+            "note": f"the interpreter alone: {bare:.0f} ms",
         }
     )
     print("\n| way | runs | CPU ms (median) | CPU ms (max) | peak RSS MB (max) |")

@@ -83,9 +83,11 @@ def median(runs: list[dict[str, float]], what: str = "wall") -> float:
 def record(row: dict) -> None:
     """Keep a row of the summary table (for run_all.py) and print it."""
     note = f" - {row['note']}" if row.get("note") else ""
+    ratio = row.get("ratio_text") or f"{row['ratio']:.2f}x as fast"
     print(
         f"{row['step']}: plain {row['plain']:.3g} {row['unit']}, script {row['script']:.3g} "
-        f"{row['unit']}, {row['ratio']:.2f}x (goal {row['goal']}){note}",
+        f"{row['unit']}: {ratio} "
+        f"(goal {row['goal']}){note}",
         flush=True,
     )
     path = os.environ.get("BENCH_RESULTS")
