@@ -38,44 +38,46 @@ def make_descriptions(folder: Path, count: int) -> None:
         (folder / f"{index:03d}.txt").write_text(text, encoding="utf-8")
 
 
-def upload_way(work: Path, command: list[str], delay: float, images: list[Path]):
+def in_fresh_lab(work: Path, command: list[str], delay: float, prepare, check):
+    """A way: start a lab, ``prepare(lab)``, run ``command URL`` (timed), ``check(lab)``."""
+
     def way() -> dict[str, float]:
         lab = launch_lab(work / "lab", no_smtp=True, delay=delay or None)
         try:
+            prepare(lab)
             server = psutil.Process(lab.process.pid)
             before = sum(server.cpu_times()[:2])
             usage = run_process([*command, lab.url], lab_env(lab))
             usage["server"] = sum(server.cpu_times()[:2]) - before
-            if sorted(lab.images()) != sorted(path.name for path in images):
-                raise SystemExit(f"{command}: the server does not have each image exactly once")
+            check(lab)
         finally:
             lab.stop()
             shutil.rmtree(work / "lab")
         return usage
 
     return way
+
+
+def upload_way(work: Path, command: list[str], delay: float, images: list[Path]):
+    def check(lab) -> None:
+        if sorted(lab.images()) != sorted(path.name for path in images):
+            raise SystemExit(f"{command}: the server does not have each image exactly once")
+
+    return in_fresh_lab(work, command, delay, lambda lab: None, check)
 
 
 def run_way(work: Path, command: list[str], delay: float, images: list[Path], count: int):
-    def way() -> dict[str, float]:
-        lab = launch_lab(work / "lab", no_smtp=True, delay=delay or None)
-        try:
-            lab.media_images.mkdir(parents=True, exist_ok=True)
-            for path in images:
-                shutil.copy(path, lab.media_images / path.name)
-            server = psutil.Process(lab.process.pid)
-            before = sum(server.cpu_times()[:2])
-            usage = run_process([*command, lab.url], lab_env(lab))
-            usage["server"] = sum(server.cpu_times()[:2]) - before
-            names = sorted(row["name"] for row in lab.fruits())
-            if len(names) != count or len(set(names)) != count:
-                raise SystemExit(f"{command}: {len(names)} fruits in the catalog, not {count}")
-        finally:
-            lab.stop()
-            shutil.rmtree(work / "lab")
-        return usage
+    def prepare(lab) -> None:
+        lab.media_images.mkdir(parents=True, exist_ok=True)
+        for path in images:
+            shutil.copy(path, lab.media_images / path.name)
 
-    return way
+    def check(lab) -> None:
+        names = {row["name"] for row in lab.fruits()}
+        if len(lab.fruits()) != count or len(names) != count:
+            raise SystemExit(f"{command}: {len(lab.fruits())} fruits in the catalog, not {count}")
+
+    return in_fresh_lab(work, command, delay, prepare, check)
 
 
 def lab_env(lab) -> dict[str, str]:
