@@ -79,8 +79,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Every benchmarks/bench_*.py, then their figures into benchmarks/README.md (about 3 minutes).
 bench: $(STAMP)
-	for bench in benchmarks/bench_*.py; do $(PY) $$bench || exit 1; done
+	$(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) $(FLOOR_VENV) .pytest_cache .ruff_cache demo-*

@@ -80,12 +80,15 @@ DEFAULT_SIZE = "600x400"
 DEFAULT_QUALITY = 85
 # Suffixes known without importing Pillow: a re-run with nothing to do stays stat-only.
 COMMON_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp"})
-# Average whole blocks of pixels (Image.reduce) down to at least 1.5 times the
-# target size, then Lanczos from there (Pillow's reducing_gap). On the sample
-# images the result is as close to a full Lanczos (48-50 dB PSNR) as Pillow's
-# default bicubic is (47-49 dB), and JPEG at quality 85 is further (35-38 dB),
-# at less than half the cost of a full Lanczos.
-REDUCING_GAP = 1.5
+# Average whole blocks of pixels (Image.reduce) by the largest whole factor that
+# keeps at least the target size (5x5 blocks for 3000x2000 -> 600x400), then
+# Lanczos for what is left (Pillow's reducing_gap=1.0). Against a full Lanczos
+# the result is 41-44 dB PSNR on the sample images, where JPEG at quality 85
+# itself is 35-38 dB; it costs a third of a full Lanczos. What is left of the
+# resize is mostly premultiplying the alpha, which must be done at full size so
+# that transparent (often black) pixels do not bleed into the edges.
+# benchmarks/bench_change_image.py measures both.
+REDUCING_GAP = 1.0
 # The EXIF Orientation tag: ExifTags.Base.Orientation in Pillow 9.3+.
 EXIF_ORIENTATION = 0x0112
 # glibc's mallopt(3) parameters, see keep_freed_memory().

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import signal
@@ -223,6 +222,8 @@ def load_alerts(path: Path) -> dict[str, dict[str, Any]]:
                     f"{path}: not a regular file (a FIFO or a device?): remove it, or choose "
                     "another file with --state"
                 )
+            import json  # here, not at the top: a machine that stays healthy has no state
+
             data = json.loads(file.read().decode("utf-8"))
     except (OSError, ValueError) as error:
         log.warning("%s: cannot read the state (%s): starting afresh", path, error)
@@ -249,6 +250,8 @@ def valid_alert(alert: object) -> bool:
 def save_alerts(path: Path, alerts: dict[str, dict[str, Any]]) -> None:
     """Write the state atomically: a run killed halfway leaves the old state, never half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    import json
+
     text = json.dumps({"version": STATE_VERSION, "alerts": alerts}, indent=2, sort_keys=True)
     with atomic_output(path) as temporary:
         temporary.write_text(text + "\n", encoding="utf-8")

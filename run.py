@@ -70,7 +70,7 @@ from supplier_data import (
     read_descriptions,
 )
 
-DEFAULT_JOBS = 4
+DEFAULT_JOBS = 8
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -1,139 +1,162 @@
 #!/usr/bin/env python3
-"""Time supplier_image_upload.py against a plain loop of requests.post calls.
+"""Time supplier_image_upload.py and run.py against the loops a user writes, as whole processes.
 
-Each way uploads the same JPEGs (600x400, about 27 KB, as changeImage.py
-makes them) into its own fresh, empty lab catalog service on this machine:
+    $ .venv/bin/python benchmarks/bench_upload.py --count 100 --repeat 3 --delays 0
 
-- the course's way: ``requests.post(url, files={"file": f})`` per image, no session;
-- supplier_image_upload.py with ``--jobs 1``: one keep-alive session, and a HEAD
-  per image to ask whether the server has it already;
-- supplier_image_upload.py with its default ``--jobs``: the same, several at a time.
-
-$ .venv/bin/python benchmarks/bench_upload.py --count 30
-30 JPEGs of 600x400, 26 KB on average, server delay 0 ms per answer
-
-| way | images | seconds | images/s | vs plain loop |
-| --- | ---: | ---: | ---: | ---: |
-| plain loop of requests.post, no session | 30 | 0.33 | 92 | 1.00x |
-| supplier_image_upload.py --jobs 1 | 30 | 2.95 | 10 | 0.11x |
-| supplier_image_upload.py --jobs 4 | 30 | 0.94 | 32 | 0.35x |
-
-(The lab's server does not set TCP_NODELAY: on a kept-alive connection each
-answer waits about 40 ms for a delayed ACK, which a new connection per request
-does not. With it set, 100 images and --delay 0.02: 2.96 s, 5.36 s, 1.94 s.)
+Upload: the same JPEGs (600x400, 20-30 KB, quality 85) go into a fresh, empty
+lab catalog for each run, by benchmarks/plain/upload.py (``requests.post`` per
+file) or by ``supplier_image_upload.py``. run.py: the same description files
+(name, "N lbs", description) go into a fresh catalog whose /media/images/
+already has their pictures, by benchmarks/plain/run.py or by ``run.py``. Each
+is done with the lab answering at once and with ``--delay`` (default 20 ms)
+added before each answer (the lab's ``delay`` fault: a server a network hop
+away). The lab is started before each run and checked after it (every image or
+fruit there exactly once); neither is timed.
 """
 
+from __future__ import annotations
+
 import argparse
-import random
+import shutil
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import requests
-from PIL import Image, ImageDraw
+import psutil
+from benchlib import PLAIN, ROOT, make_jpegs, median, record, run_process, take_turns, user_env
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from lab.control import launch_lab
 
-import supplier_image_upload  # noqa: E402
-from lab.control import launch_lab  # noqa: E402
+FRUITS = ["Apple", "Avocado", "Blackberry", "Grape", "Kiwifruit", "Lemon", "Mango", "Plum"]
 
 
-def make_images(folder: Path, count: int) -> list[Path]:
-    """``count`` 600x400 JPEGs of 20-30 KB: gradients, discs and a little noise."""
+def make_descriptions(folder: Path, count: int) -> None:
     folder.mkdir(parents=True)
-    paths = []
     for index in range(1, count + 1):
-        rnd = random.Random(index)
-        gradients = [
-            Image.linear_gradient("L").rotate(rnd.randint(0, 359)).resize((600, 400))
-            for _ in range(3)
-        ]
-        image = Image.merge("RGB", gradients)
-        draw = ImageDraw.Draw(image)
-        for _ in range(8):
-            x, y, r = rnd.randint(0, 600), rnd.randint(0, 400), rnd.randint(20, 120)
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rnd.choices(range(256), k=3)))
-        image = Image.blend(image, Image.effect_noise((600, 400), 12).convert("RGB"), 0.15)
-        path = folder / f"{index:03d}.jpeg"
-        image.save(path, quality=85)
-        paths.append(path)
-    return paths
+        fruit = f"{FRUITS[index % len(FRUITS)]} {index}"
+        text = f"{fruit}\n{100 + index % 400} lbs\nA fine {fruit.lower()}, picked this week.\n"
+        (folder / f"{index:03d}.txt").write_text(text, encoding="utf-8")
 
 
-def plain_loop(url: str, folder: Path, paths: list[Path]) -> None:
-    """The course's example_upload.py, once per image."""
-    for path in paths:
-        with path.open("rb") as image:
-            response = requests.post(f"{url}/upload/", files={"file": image}, timeout=60)
-        if response.status_code != 201:
-            raise SystemExit(f"{path}: HTTP {response.status_code}")
+def in_fresh_lab(work: Path, command: list[str], delay: float, prepare, check):
+    """A way: start a lab, ``prepare(lab)``, run ``command URL`` (timed), ``check(lab)``."""
+
+    def way() -> dict[str, float]:
+        lab = launch_lab(work / "lab", no_smtp=True, delay=delay or None)
+        try:
+            prepare(lab)
+            server = psutil.Process(lab.process.pid)
+            before = sum(server.cpu_times()[:2])
+            usage = run_process([*command, lab.url], lab_env(lab))
+            usage["server"] = sum(server.cpu_times()[:2]) - before
+            check(lab)
+        finally:
+            lab.stop()
+            shutil.rmtree(work / "lab")
+        return usage
+
+    return way
 
 
-def script_way(jobs: int) -> Callable[[str, Path, list[Path]], None]:
-    def run(url: str, folder: Path, paths: list[Path]) -> None:
-        status = supplier_image_upload.main(["-q", "--url", url, "--jobs", str(jobs), str(folder)])
-        if status != 0:
-            raise SystemExit(f"supplier_image_upload.py exited {status}")
+def upload_way(work: Path, command: list[str], delay: float, images: list[Path]):
+    def check(lab) -> None:
+        if sorted(lab.images()) != sorted(path.name for path in images):
+            raise SystemExit(f"{command}: the server does not have each image exactly once")
 
-    return run
+    return in_fresh_lab(work, command, delay, lambda lab: None, check)
 
 
-def timed_upload(
-    work: Path, name: str, upload: Callable, folder: Path, paths: list[Path], delay: float
-) -> float:
-    """Seconds ``upload`` takes into a fresh lab; checks every image arrived exactly once."""
-    lab = launch_lab(work / f"lab-{name}", no_smtp=True, delay=delay or None)
-    try:
-        start = time.perf_counter()
-        upload(lab.url, folder, paths)
-        seconds = time.perf_counter() - start
-        if lab.images() != [path.name for path in paths]:
-            raise SystemExit(f"{name}: the server does not have each image exactly once")
-        return seconds
-    finally:
-        lab.stop()
+def run_way(work: Path, command: list[str], delay: float, images: list[Path], count: int):
+    def prepare(lab) -> None:
+        lab.media_images.mkdir(parents=True, exist_ok=True)
+        for path in images:
+            shutil.copy(path, lab.media_images / path.name)
+
+    def check(lab) -> None:
+        names = {row["name"] for row in lab.fruits()}
+        if len(lab.fruits()) != count or len(names) != count:
+            raise SystemExit(f"{command}: {len(lab.fruits())} fruits in the catalog, not {count}")
+
+    return in_fresh_lab(work, command, delay, prepare, check)
+
+
+def lab_env(lab) -> dict[str, str]:
+    return user_env({key: value for key, value in lab.env.items() if key == "CATALOG_URL"})
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=300, help="images to upload (default 300)")
+    parser.add_argument("--count", type=int, default=300, help="images and fruits (default 300)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each way (default 5)")
     parser.add_argument(
-        "--delay",
-        type=float,
-        default=0.0,
-        help="seconds the lab waits before each answer, to play a distant server (default 0)",
+        "--repeat-far", type=int, default=3, help="runs of each way with --delay (default 3)"
     )
+    parser.add_argument("--delay", type=float, default=0.02, help="the far server's delay (s)")
+    parser.add_argument("--only", choices=["upload", "run.py"], help="one step only")
+    parser.add_argument("--delays", default="0,1", help="which delays: 0 (none) and/or 1 (--delay)")
     args = parser.parse_args()
-    jobs = supplier_image_upload.DEFAULT_JOBS
-    ways = [
-        ("plain loop of requests.post, no session", plain_loop),
-        ("supplier_image_upload.py --jobs 1", script_way(1)),
-        (f"supplier_image_upload.py --jobs {jobs}", script_way(jobs)),
-    ]
+    python = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-upload-") as temporary:
         work = Path(temporary)
-        folder = work / "images"
-        paths = make_images(folder, args.count)
-        kb = sum(path.stat().st_size for path in paths) / len(paths) / 1000
-        print(
-            f"{args.count} JPEGs of 600x400, {kb:.0f} KB on average, "
-            f"server delay {args.delay * 1000:.0f} ms per answer\n"
-        )
-        times = [
-            timed_upload(work, str(number), upload, folder, paths, args.delay)
-            for number, (_, upload) in enumerate(ways)
-        ]
-    print("| way | images | seconds | images/s | vs plain loop |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for (label, _), seconds in zip(ways, times, strict=True):
-        print(
-            f"| {label} | {args.count} | {seconds:.2f} | {args.count / seconds:.0f} "
-            f"| {times[0] / seconds:.2f}x |"
-        )
+        images = make_jpegs(work / "data" / "images", args.count)
+        make_descriptions(work / "data" / "descriptions", args.count)
+        for delay in [(0.0, args.delay)[int(which)] for which in args.delays.split(",")]:
+            where = f"{delay * 1000:.0f} ms per answer"
+            plain = [python, str(PLAIN / "upload.py"), str(work / "data" / "images")]
+            script = [
+                python,
+                str(ROOT / "supplier_image_upload.py"),
+                "-q",
+                str(images[0].parent),
+                "--url",
+            ]
+            if args.only != "run.py":
+                runs = take_turns(
+                    {
+                        "plain": upload_way(work, plain, delay, images),
+                        "script": upload_way(work, script, delay, images),
+                    },
+                    args.repeat_far if delay else args.repeat,
+                )
+                report("upload", f"{args.count} JPEGs", where, runs, goal=3.0 if delay else 1.3)
+
+            plain = [python, str(PLAIN / "run.py"), str(work / "data" / "descriptions")]
+            script = [
+                python,
+                str(ROOT / "run.py"),
+                "-q",
+                str(work / "data" / "descriptions"),
+                "--url",
+            ]
+            if args.only != "upload":
+                runs = take_turns(
+                    {
+                        "plain": run_way(work, plain, delay, images, args.count),
+                        "script": run_way(work, script, delay, images, args.count),
+                    },
+                    args.repeat_far if delay else args.repeat,
+                )
+                report("run.py", f"{args.count} fruits", where, runs, goal=3.0 if delay else 1.0)
     return 0
+
+
+def report(step: str, size: str, where: str, runs: dict, goal: float) -> None:
+    plain, script = median(runs["plain"]), median(runs["script"])
+    record(
+        {
+            "step": f"{step}, {size}, {where}",
+            "plain": plain,
+            "script": script,
+            "unit": "s",
+            "ratio": plain / script,
+            "goal": f">= {goal:g}x",
+            "met": plain / script >= goal,
+            "runs": len(runs["plain"]),
+            "note": f"CPU seconds, client + lab server: plain {median(runs['plain'], 'cpu'):.2f} "
+            f"+ {median(runs['plain'], 'server'):.2f}, script {median(runs['script'], 'cpu'):.2f} "
+            f"+ {median(runs['script'], 'server'):.2f}",
+        }
+    )
 
 
 if __name__ == "__main__":
