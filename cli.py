@@ -15,13 +15,11 @@ import argparse
 import contextlib
 import errno
 import fcntl
-import hashlib
 import logging
 import os
 import signal
 import stat
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -292,6 +290,8 @@ def lock_folders() -> list[Path]:
         folders.append(Path(state) / "fruit-store" / "locks")
     except (RuntimeError, KeyError, OSError):  # no home directory, no passwd entry
         pass
+    import tempfile  # here: health_check.py, every minute, takes a lock only to send
+
     folders.append(Path(tempfile.gettempdir()) / f"fruit-store-locks-{os.getuid()}")
     return folders
 
@@ -301,6 +301,8 @@ def lock_path(script: str, path: Path) -> Path:
 
     The first of lock_folders() that is ours and can be made; OSError if none.
     """
+    import hashlib
+
     digest = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()[:16]
     problem: OSError = OSError("no folder for lock files")
     for folder in lock_folders():
@@ -432,6 +434,8 @@ def atomic_output(path: Path) -> Iterator[Path]:
     path = Path(path)
     temporary = None
     try:
+        import tempfile
+
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         _temporaries.add(temporary)
         os.close(fd)
@@ -486,3 +490,56 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# --- small JSON state files (the alerts sent, the reports sent) ----------------------------
+
+
+class StateError(Exception):
+    """A state file that cannot be used at all (not a regular file): the run sends nothing."""
+
+
+def read_state(path: Path, section: str, script: str) -> dict:
+    """The ``section`` of a state file written by write_state, ``{}`` for a fresh start.
+
+    A missing file is a fresh start. So is a damaged one, with a warning: losing it costs
+    at most one message sent again, while refusing to run would cost all of them.
+    StateError when the path is not a regular file (a FIFO, a folder): reading would
+    hang, and writing would replace what someone put there.
+    """
+    try:
+        # O_NONBLOCK: opening a FIFO does not wait for a writer; it is refused below.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return {}
+    except OSError as error:
+        log.warning("%s: cannot read the state (%s): starting afresh", path, error.strerror)
+        return {}
+    try:
+        with open(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise StateError(
+                    f"{path}: not a regular file (a FIFO or a device?): remove it, or choose "
+                    "another file with --state"
+                )
+            import json  # here, not at the top: a machine that stays healthy has no state
+
+            data = json.loads(file.read().decode("utf-8"))
+    except (OSError, ValueError) as error:
+        log.warning("%s: cannot read the state (%s): starting afresh", path, error)
+        return {}
+    entries = data.get(section) if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        log.warning("%s: not a %s state file: starting afresh", path, script)
+        return {}
+    return entries
+
+
+def write_state(path: Path, section: str, entries: dict, version: int = 1) -> None:
+    """Write a state file atomically (fsynced): a run killed halfway leaves the old one."""
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"version": version, section: entries}, indent=2, sort_keys=True)
+    with atomic_output(path) as temporary:
+        temporary.write_text(text + "\n", encoding="utf-8")

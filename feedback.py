@@ -39,6 +39,7 @@ from cli import require
 require("requests", "urllib3")  # one line, not a traceback, if this Python lacks them
 
 from catalog import (
+    DEFAULT_JOBS,
     CatalogError,
     add_url_argument,
     catalog_session,
@@ -62,7 +63,6 @@ from cli import (
 from supplier_data import DescriptionError, read_lines, text_files
 
 DEFAULT_FOLDER = Path("/data/feedback")  # where the course's lab 2 machine has them
-DEFAULT_JOBS = 4
 
 # The feedback service's limits (its Django model), in characters.
 TITLE_MAX_LENGTH = NAME_MAX_LENGTH = 100  # may be blank

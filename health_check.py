@@ -44,14 +44,24 @@ import math
 import os
 import signal
 import socket
-import stat
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
-from cli import atomic_output, log, make_parser, require, setup_logging, try_lock, unlock
+from cli import (
+    StateError,
+    atomic_output,
+    log,
+    make_parser,
+    read_state,
+    require,
+    setup_logging,
+    try_lock,
+    unlock,
+    write_state,
+)
 
 # One line, not a traceback, if this Python lacks psutil; 3: Nagios' "could not check".
 require("psutil", status=3)
@@ -186,10 +196,6 @@ def nagios_line(result: Result) -> str:
 # --- what has been sent: the state file ----------------------------------------------
 
 
-class StateError(Exception):
-    """The state file cannot be used at all (it is not a file): nothing is sent."""
-
-
 def default_state_path() -> Path:
     """``$XDG_STATE_HOME/fruit-store/health_check.json``, by default under ~/.local/state.
 
@@ -202,36 +208,9 @@ def default_state_path() -> Path:
 def load_alerts(path: Path) -> dict[str, dict[str, Any]]:
     """The open alerts by check: {"cpu": {"subject": ..., "since": t, "sent": t or None}}.
 
-    A missing file is a fresh start. So is a damaged one, with a warning: losing
-    it costs at most one repeated alert, while refusing to run would cost all of them.
-    StateError when the path is not a file (a FIFO, a folder): reading would hang,
-    and writing would replace what someone put there.
+    cli.read_state: a missing or damaged file is a fresh start; StateError if not a file.
     """
-    try:
-        # O_NONBLOCK: opening a FIFO does not wait for a writer; it is refused below.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return {}
-    except OSError as error:
-        log.warning("%s: cannot read the state (%s): starting afresh", path, error.strerror)
-        return {}
-    try:
-        with open(fd, "rb") as file:
-            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                raise StateError(
-                    f"{path}: not a regular file (a FIFO or a device?): remove it, or choose "
-                    "another file with --state"
-                )
-            import json  # here, not at the top: a machine that stays healthy has no state
-
-            data = json.loads(file.read().decode("utf-8"))
-    except (OSError, ValueError) as error:
-        log.warning("%s: cannot read the state (%s): starting afresh", path, error)
-        return {}
-    alerts = data.get("alerts") if isinstance(data, dict) else None
-    if not isinstance(alerts, dict):
-        log.warning("%s: not a health_check.py state file: starting afresh", path)
-        return {}
+    alerts = read_state(path, "alerts", "health_check.py")
     return {key: alert for key, alert in alerts.items() if valid_alert(alert)}
 
 
@@ -248,13 +227,7 @@ def valid_alert(alert: object) -> bool:
 
 
 def save_alerts(path: Path, alerts: dict[str, dict[str, Any]]) -> None:
-    """Write the state atomically: a run killed halfway leaves the old state, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    import json
-
-    text = json.dumps({"version": STATE_VERSION, "alerts": alerts}, indent=2, sort_keys=True)
-    with atomic_output(path) as temporary:
-        temporary.write_text(text + "\n", encoding="utf-8")
+    write_state(path, "alerts", alerts, STATE_VERSION)
 
 
 @contextlib.contextmanager
@@ -518,6 +491,15 @@ def notify(args: argparse.Namespace, results: list[Result], now: float) -> bool:
         for notice in notices_due(results, alerts, now, args.repeat_after * 60):
             print(f'would send "{notice.subject}"', flush=True)
         return True
+    try:
+        alerts = load_alerts(args.state)
+    except StateError as error:
+        log.error("health_check.py: %s: this run sent no email", error)
+        return False
+    if not notices_due(results, alerts, now, args.repeat_after * 60) and (
+        update_alerts(alerts, results, set(), now) == alerts
+    ):
+        return True  # nothing to send or record, the common case: no lock, no write
     with state_lock(args.state) as locked:
         if not locked:
             log.error(

@@ -76,16 +76,18 @@ from cli import (
     EXIT_OK,
     EXIT_SOME_FAILED,
     EXIT_USAGE,
+    StateError,
     UsageError,
     add_wait_argument,
-    atomic_output,
     env_default,
     finish,
     hold_lock,
     log,
     make_parser,
     plural,
+    read_state,
     setup_logging,
+    write_state,
 )
 from supplier_data import (
     Description,
@@ -350,23 +352,11 @@ def state_key(folder: Path, recipient: str) -> str:
 def load_sent(path: Path) -> dict[str, dict]:
     """The reports sent, by drop and recipient: {key: {"digest": ..., "sent": ISO time}}.
 
-    A missing file is a fresh start; so is a damaged one, with a warning: losing it costs
-    one report sent again.
+    cli.read_state: a missing or damaged file is a fresh start (one report sent again).
     """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as error:
-        log.warning("%s: cannot read the state (%s): starting afresh", path, error)
-        return {}
-    sent = data.get("reports") if isinstance(data, dict) else None
-    if not isinstance(sent, dict):
-        log.warning("%s: not a report_email.py state file: starting afresh", path)
-        return {}
     return {
         key: entry
-        for key, entry in sent.items()
+        for key, entry in read_state(path, "reports", "report_email.py").items()
         if isinstance(entry, dict)
         and isinstance(entry.get("digest"), str)
         and isinstance(entry.get("sent"), str)
@@ -374,13 +364,7 @@ def load_sent(path: Path) -> dict[str, dict]:
 
 
 def save_sent(path: Path, sent: dict[str, dict]) -> None:
-    """Write the state atomically: a run killed halfway leaves the old state, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"version": STATE_VERSION, "reports": sent}, indent=2, sort_keys=True)
-    with atomic_output(path) as temporary, temporary.open("w", encoding="utf-8") as file:
-        file.write(text + "\n")
-        file.flush()
-        os.fsync(file.fileno())
+    write_state(path, "reports", sent, STATE_VERSION)
 
 
 def shown_time(iso: str) -> str:
@@ -444,7 +428,11 @@ def main(argv: list[str] | None = None) -> int:
     body = compose_body(report, args.body)
     digest = report_digest(report, args.subject, body)
     key = state_key(args.folder, recipient)
-    sent = load_sent(args.state)
+    try:
+        sent = load_sent(args.state)
+    except StateError as error:
+        log.error("%s: nothing sent", error)
+        return EXIT_USAGE
     if not args.force and sent.get(key, {}).get("digest") == digest:
         when = shown_time(sent[key]["sent"])
         log.info("already reported on %s; use --force to send again", when)

@@ -39,6 +39,7 @@ from cli import require
 require("requests", "urllib3")  # one line, not a traceback, if this Python lacks them
 
 from catalog import (
+    DEFAULT_JOBS,
     CatalogError,
     ServerImages,
     add_url_argument,
@@ -69,8 +70,6 @@ from supplier_data import (
     is_regular_file_inside,
     read_descriptions,
 )
-
-DEFAULT_JOBS = 8
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

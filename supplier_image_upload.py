@@ -37,6 +37,7 @@ require("requests", "urllib3")  # one line, not a traceback, if this Python lack
 import requests
 
 from catalog import (
+    DEFAULT_JOBS,
     CatalogError,
     ServerImages,
     add_url_argument,
@@ -69,7 +70,6 @@ from supplier_data import add_folder_argument, supplier_files
 # changeImage.py writes .jpeg and run.py names each fruit's image STEM.jpeg:
 # a .jpg or .JPEG file would be uploaded under a name no fruit refers to.
 SUFFIX = ".jpeg"
-DEFAULT_JOBS = 8
 
 UPLOADED, SKIPPED, FAILED, TO_UPLOAD = "uploaded", "skipped", "failed", "to upload"
 

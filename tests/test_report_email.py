@@ -512,3 +512,15 @@ def test_login_over_starttls(start_lab, run_script, tmp_path):
     assert [(event["success"], event["tls"]) for event in auth] == [(True, True)]
     [message] = lab.messages()
     assert message["Subject"] == SUBJECT
+
+
+def test_a_fifo_as_the_state_is_one_line_and_sends_nothing(mail_lab, run_script, tmp_path):
+    data = write_drop(tmp_path, {"001.txt": "Lime\n210 lbs\nGreen.\n"})
+    fifo = tmp_path / "state.json"
+    os.mkfifo(fifo)
+    env = script_env(mail_lab, data, tmp_path)
+    result = run_script("report_email.py", "--from-files", "--state", fifo, env=env, timeout=20)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{fifo}: not a regular file" in result.stderr
+    assert mail_lab.messages() == []
