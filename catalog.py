@@ -247,6 +247,24 @@ def fetch_list(session: requests.Session, url: str) -> list[dict]:
     return rows
 
 
+def keys_present(
+    session: requests.Session, url: str, key: Callable[[dict], object], dry_run: bool, noun: str
+) -> set | None:
+    """The keys of the rows ``GET url`` lists, to send only what is not there yet.
+
+    None when the list cannot be read, said in one line: an error, or in a dry run a
+    warning (the dry run then shows every ``noun``, since it cannot tell).
+    """
+    try:
+        return {key(row) for row in fetch_list(session, url)}
+    except CatalogError as error:
+        if dry_run:
+            log.warning("%s (showing every %s)", error, noun)
+        else:
+            log.error("%s", error)
+        return None
+
+
 def listed_images(session: requests.Session, base_url: str) -> set[str] | None:
     """The names in the server's listing of ``/media/images/`` (one request), None if it
     offers none (Apache without ``Options Indexes`` answers 403). CatalogError if the

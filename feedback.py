@@ -40,12 +40,11 @@ require("requests", "urllib3")  # one line, not a traceback, if this Python lack
 
 from catalog import (
     DEFAULT_JOBS,
-    CatalogError,
     add_url_argument,
     catalog_session,
     check_catalog_url,
     endpoint,
-    fetch_list,
+    keys_present,
     post_each,
 )
 from cli import (
@@ -220,13 +219,10 @@ def main(argv: list[str] | None = None) -> int:
 
     feedback_url = endpoint(base, "feedback")
     with catalog_session(pool_size=args.jobs) as session:
-        try:
-            present = {key(row) for row in fetch_list(session, feedback_url)}
-        except CatalogError as error:
+        present = keys_present(session, feedback_url, key, args.dry_run, "review")
+        if present is None:
             if not args.dry_run:
-                log.error("%s", error)
                 return EXIT_SOME_FAILED
-            log.warning("%s (showing every review)", error)
             present = set()
         todo = new_reviews(reviews, present)
         skipped = len(reviews) - len(todo)

@@ -40,15 +40,14 @@ require("requests", "urllib3")  # one line, not a traceback, if this Python lack
 
 from catalog import (
     DEFAULT_JOBS,
-    CatalogError,
     ServerImages,
     add_url_argument,
     catalog_session,
     check_catalog_url,
     endpoint,
-    fetch_list,
     file_digest,
     in_flight,
+    keys_present,
     post_each,
 )
 from cli import (
@@ -148,13 +147,10 @@ def main(argv: list[str] | None = None) -> int:
 
     fruits_url = endpoint(base, "fruits")
     with catalog_session(pool_size=args.jobs) as session:
-        try:
-            present = {fruit_key(row) for row in fetch_list(session, fruits_url)}
-        except CatalogError as error:
+        present = keys_present(session, fruits_url, fruit_key, args.dry_run, "fruit")
+        if present is None:
             if not args.dry_run:
-                log.error("%s", error)
                 return EXIT_SOME_FAILED
-            log.warning("%s (showing every fruit)", error)
             for fruit in fruits:
                 print(json.dumps(fruit.as_json(), ensure_ascii=False))
             return finish(len(fruits), 0, len(errors), "fruits", dry_run=True)
