@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote
 
-from cli import UsageError, env_default, log, plural, progress
+from cli import (
+    StateError,
+    UsageError,
+    env_default,
+    log,
+    plural,
+    positive_int,
+    progress,
+    read_state,
+    state_folder,
+    write_state,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -32,8 +44,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 DEFAULT_CATALOG_URL = "http://localhost"
-# Requests in flight at once over the keep-alive session (--jobs): at 20 ms per answer,
-# 8 keep the server busy where 4 left it waiting (benchmarks/README.md).
+# The most requests in flight at once over the keep-alive session (--jobs): at 20 ms per
+# answer, 8 keep the server busy where 4 left it waiting (benchmarks/README.md). Pace
+# sends fewer when more would not be answered sooner.
 DEFAULT_JOBS = 8
 # (connect, read) seconds for every request to the catalog.
 HTTP_TIMEOUT = (5, 60)
@@ -89,6 +102,17 @@ def add_url_argument(parser: argparse.ArgumentParser, extra: str = "") -> None:
     """--url, the catalog's base URL, for the scripts that talk to it."""
     parser.add_argument(
         "--url", default=catalog_url(), help=f"base URL of the catalog{extra} ($CATALOG_URL)"
+    )
+
+
+def add_jobs_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """--jobs, the most requests in flight at once (``what``: "fruits sent")."""
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=positive_int,
+        default=DEFAULT_JOBS,
+        help=f"most {what} at a time (fewer when more would not be faster)",
     )
 
 
@@ -162,6 +186,9 @@ def catalog_session(pool_size: int = 10, retries: int = 5) -> requests.Session:
     adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    # in_flight() sends as many at once as the answers' times say the server takes.
+    session.pace = Pace(pool_size)
+    session.hooks["response"].append(session.pace.observe)
     return session
 
 
@@ -265,10 +292,11 @@ def keys_present(
         return None
 
 
-def listed_images(session: requests.Session, base_url: str) -> set[str] | None:
-    """The names in the server's listing of ``/media/images/`` (one request), None if it
-    offers none (Apache without ``Options Indexes`` answers 403). CatalogError if the
-    server cannot be reached."""
+def listed_images(session: requests.Session, base_url: str) -> dict[str, str] | None:
+    """The names in the server's listing of ``/media/images/`` (one request), each with
+    what its row says after the name, date and size (``2026-11-22 04:07 23K``); None if
+    the server offers no listing (Apache without ``Options Indexes`` answers 403).
+    CatalogError if the server cannot be reached."""
     import requests
 
     url = media_url(base_url)
@@ -281,23 +309,39 @@ def listed_images(session: requests.Session, base_url: str) -> set[str] | None:
         ) from None
     if response.status_code != 200 or "html" not in response.headers.get("Content-Type", ""):
         return None
-    return _IndexLinks.names_in(response.text)
+    return _IndexRows.rows_in(response.text)
 
 
-class _IndexLinks(HTMLParser):
-    """The files an Apache (mod_autoindex) or nginx listing links to."""
+class _IndexRows(HTMLParser):
+    """The files an Apache (mod_autoindex) or nginx listing links to, and the text that
+    follows each link up to the next one or the row's end: its date and size."""
 
     @classmethod
-    def names_in(cls, page: str) -> set[str]:
+    def rows_in(cls, page: str) -> dict[str, str]:
         parser = cls()
-        parser.names: set[str] = set()
+        parser.rows: dict[str, list[str]] = {}
+        parser.name = None  # the file whose row is being read
+        parser.in_link = False
         parser.feed(page)
-        return parser.names
+        return {name: " ".join("".join(text).split()) for name, text in parser.rows.items()}
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("a", "tr"):
+            self.name = None
         href = dict(attrs).get("href") or ""
         if tag == "a" and href and not href.startswith(("?", "/", "#")) and "/" not in href:
-            self.names.add(unquote(href))
+            self.name, self.in_link = unquote(href), True
+            self.rows[self.name] = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self.in_link = False
+        elif tag == "tr":
+            self.name = None
+
+    def handle_data(self, data: str) -> None:
+        if self.name is not None and not self.in_link:
+            self.rows[self.name].append(data)
 
 
 def image_digest(session: requests.Session, base_url: str, name: str) -> str | None:
@@ -334,12 +378,20 @@ class ServerImages:
     """What the server has in ``/media/images/``: one listing, then one GET per name asked
     that the listing has (without a listing, every name asked).
 
-    Answers are remembered, so a name is fetched once per run; safe to use from threads.
+    With a ``record`` (a state file, ``known_images_path()``), what a run learns of the
+    pictures' content is kept for the next run, as rsync's quick check keeps sizes and
+    dates: a picture whose listing row (date to the minute, size) is what it was when
+    its content was last fetched, or that this machine uploaded itself, is not fetched
+    again. A row that changed means the picture is fetched. Without a listing the
+    record is never trusted. Answers are remembered within a run; safe from threads.
     """
 
-    def __init__(self, session: requests.Session, base_url: str) -> None:
-        self.session, self.base_url = session, base_url
+    def __init__(
+        self, session: requests.Session, base_url: str, record: Path | None = None
+    ) -> None:
+        self.session, self.base_url, self.record = session, base_url, record
         self.listing = listed_images(session, base_url)
+        self._known = load_known_images(record, base_url) if record and self.listing else {}
         self._digests: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
@@ -349,12 +401,83 @@ class ServerImages:
             with self._lock:
                 if name in self._digests:
                     return self._digests[name]
-            if self.listing is not None and name not in self.listing:
-                return None
+            if self.listing is not None:
+                if name not in self.listing:
+                    return None
+                known = self._known.get(name)
+                # "": uploaded from here, not listed since: the first row seen is its own.
+                if known and known["listed"] in ("", self.listing[name]):
+                    return known["sha256"]
         digest = image_digest(self.session, self.base_url, name)
         with self._lock:
             self._digests[name] = digest
         return digest
+
+    def uploaded(self, name: str, digest: str) -> None:
+        """This run stored the picture of SHA-256 ``digest`` as ``name`` (a 201 for it)."""
+        with self._lock:
+            self._digests[name] = digest
+
+    def save(self) -> None:
+        """Keep what this run learnt in the record; pictures no longer listed are dropped.
+
+        Two runs saving at once may lose what one of them learnt: it is fetched again.
+        """
+        if self.record is None or self.listing is None:
+            return
+        known = {
+            name: {"sha256": entry["sha256"], "listed": self.listing[name]}
+            for name, entry in self._known.items()
+            if name in self.listing and entry["listed"] in ("", self.listing[name])
+        }
+        for name, digest in self._digests.items():
+            if digest is not None:  # content fetched in this run, or uploaded by it
+                known[name] = {"sha256": digest, "listed": self.listing.get(name, "")}
+        if known != self._known:
+            save_known_images(self.record, self.base_url, known)
+
+
+def known_images_path() -> Path | None:
+    """The record of ServerImages: ``$XDG_STATE_HOME/fruit-store/server_images.json``.
+
+    None for a user without a home folder: every picture is then fetched.
+    """
+    try:
+        return state_folder() / "server_images.json"
+    except (RuntimeError, KeyError, OSError):
+        return None
+
+
+def load_known_images(path: Path, base_url: str) -> dict[str, dict[str, str]]:
+    """What the record says of ``base_url``'s pictures: {name: {"sha256", "listed"}}.
+
+    A damaged or odd record is an empty one (cli.read_state): it costs GETs, nothing else.
+    """
+    try:
+        servers = read_state(path, "servers", "server images")
+    except StateError as error:
+        log.warning("%s", error)
+        return {}
+    pictures = servers.get(base_url)
+    if not isinstance(pictures, dict):
+        return {}
+    return {
+        name: entry
+        for name, entry in pictures.items()
+        if isinstance(entry, dict)
+        and isinstance(entry.get("sha256"), str)
+        and isinstance(entry.get("listed"), str)
+    }
+
+
+def save_known_images(path: Path, base_url: str, pictures: dict[str, dict[str, str]]) -> None:
+    """Replace ``base_url``'s pictures in the record, the other servers' kept; never raises."""
+    try:
+        servers = read_state(path, "servers", "server images")
+        servers[base_url] = pictures
+        write_state(path, "servers", servers)
+    except (StateError, OSError) as error:  # a cache: the next run fetches the pictures
+        log.warning("%s: cannot keep what was learnt of the server's pictures (%s)", path, error)
 
 
 # --- sending ---------------------------------------------------------------------------------
@@ -407,20 +530,92 @@ def post_image(
         )
 
 
-def in_flight(work: Callable[[T], R], items: list[T], jobs: int) -> Iterator[R]:
-    """``work(item)`` for each item, ``jobs`` at a time over threads; results in items' order.
+def in_flight(
+    work: Callable[[T], R], items: list[T], jobs: int, session: requests.Session | None = None
+) -> Iterator[R]:
+    """``work(item)`` for each item, up to ``jobs`` at a time over threads; results in order.
 
     For HTTP over one keep-alive session: while one request waits for its answer,
-    the next is on its way. Ctrl-C cancels what has not started.
+    the next is on its way. With a ``catalog_session``, its ``Pace`` says how many of
+    the ``jobs`` go at once. Ctrl-C cancels what has not started.
     """
     if jobs <= 1 or len(items) <= 1:
         yield from map(work, items)
         return
+    pace: Pace | None = getattr(session, "pace", None)
+    stopped = threading.Event()
+    paced = (lambda item: pace.run(work, item, stopped)) if pace else work
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        yield from pool.map(work, items)
+        yield from pool.map(paced, items)
     finally:
+        stopped.set()
         pool.shutdown(wait=False, cancel_futures=True)
+        if pace:
+            pace.wake()
+
+
+class Pace:
+    """How many requests to have in flight: as many as bring more answers per second.
+
+    As TCP BBR starts: from 2 in flight, one more at a time while that brings at
+    least half of what one more could (3 instead of 2: 25% more answers per second),
+    then back to the best and stay. A server a network hop away (20 ms per answer)
+    answers 8 at once nearly as fast as 1, so up to ``most`` go. A server on this
+    machine, busy with the work itself, answers no faster for more: they would only
+    queue there and cost it thread switches, so 2 go (benchmarks/README.md).
+    """
+
+    WINDOW = 12  # answers counted at each number in flight (the first ones are warm-up)
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.limit = min(2, most)
+        self.busy = 0
+        self.best: tuple[float, int] | None = None  # (answers per second, in flight)
+        self.settled = self.limit == most
+        self.answers: list[float] = []  # when the answers since the limit last changed came
+        self._changed = threading.Condition()
+
+    def observe(self, response: requests.Response, *args: object, **kwargs: object) -> None:
+        """A requests response hook: one more answer came."""
+        now = time.monotonic()
+        with self._changed:
+            if self.settled:
+                return
+            self.answers.append(now)
+            span = self.answers[-1] - self.answers[0]
+            if len(self.answers) < self.WINDOW or span <= 0:
+                return
+            rate, self.answers = (len(self.answers) - 1) / span, []
+            if self.best is None:  # the first window at 2 warmed the connections up
+                self.best = (0.0, self.limit)
+            elif rate >= self.best[0] * (1 + 0.5 / self.best[1]):
+                self.best = (rate, self.limit)
+                self.limit += 1
+                self.settled = self.limit == self.most
+            else:
+                self.limit, self.settled = self.best[1], True
+            self._changed.notify_all()
+
+    def run(self, work: Callable[[T], R], item: T, stopped: threading.Event) -> R | None:
+        """``work(item)`` once fewer than ``limit`` are running; nothing once ``stopped``."""
+        with self._changed:
+            self._changed.wait_for(lambda: stopped.is_set() or self.busy < self.limit)
+            if stopped.is_set():
+                return None
+            self.busy += 1
+        try:
+            return work(item)
+        finally:
+            with self._changed:
+                self.busy -= 1
+                self._changed.notify_all()
+
+    def wake(self) -> None:
+        """Let the waiting threads see that their run stopped."""
+        with self._changed:
+            self._changed.notify_all()
 
 
 # What post_all says of the items it did not send once the server stopped answering.
@@ -454,7 +649,7 @@ def post_all(
             unreachable.set()
             return str(error)
 
-    return in_flight(send, payloads, jobs)
+    return in_flight(send, payloads, jobs, session)
 
 
 def post_each(

@@ -492,7 +492,16 @@ def _umask() -> int:
     return mask
 
 
-# --- small JSON state files (the alerts sent, the reports sent) ----------------------------
+# --- small JSON state files (alerts sent, reports sent, pictures seen) ---------------------
+
+
+def state_folder() -> Path:
+    """``$XDG_STATE_HOME/fruit-store``, by default ``~/.local/state/fruit-store``.
+
+    RuntimeError or KeyError when there is no home folder (a user with no passwd entry).
+    """
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "fruit-store"
 
 
 class StateError(Exception):

@@ -39,7 +39,7 @@ from cli import require
 require("requests", "urllib3")  # one line, not a traceback, if this Python lacks them
 
 from catalog import (
-    DEFAULT_JOBS,
+    add_jobs_argument,
     add_url_argument,
     catalog_session,
     check_catalog_url,
@@ -56,7 +56,6 @@ from cli import (
     hold_lock,
     log,
     make_parser,
-    positive_int,
     setup_logging,
 )
 from supplier_data import DescriptionError, read_lines, text_files
@@ -196,9 +195,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="folder of the review .txt files",
     )
     add_url_argument(parser, " (or feedback) service")
-    parser.add_argument(
-        "-j", "--jobs", type=positive_int, default=DEFAULT_JOBS, help="reviews sent at a time"
-    )
+    add_jobs_argument(parser, "reviews sent")
     add_wait_argument(parser)
     return parser.parse_args(argv)
 

@@ -41,6 +41,7 @@ require("requests", "urllib3")  # one line, not a traceback, if this Python lack
 from catalog import (
     DEFAULT_JOBS,
     ServerImages,
+    add_jobs_argument,
     add_url_argument,
     catalog_session,
     check_catalog_url,
@@ -48,6 +49,7 @@ from catalog import (
     file_digest,
     in_flight,
     keys_present,
+    known_images_path,
     post_each,
 )
 from cli import (
@@ -59,7 +61,6 @@ from cli import (
     hold_lock,
     log,
     make_parser,
-    positive_int,
     setup_logging,
 )
 from supplier_data import (
@@ -75,9 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = make_parser(__doc__)
     add_folder_argument(parser, "descriptions", "the .txt description files")
     add_url_argument(parser)
-    parser.add_argument(
-        "-j", "--jobs", type=positive_int, default=DEFAULT_JOBS, help="fruits sent at a time"
-    )
+    add_jobs_argument(parser, "fruits sent")
     add_wait_argument(parser)
     return parser.parse_args(argv)
 
@@ -116,7 +115,9 @@ def check_pictures(
 ) -> tuple[list[Description], int]:
     """The fruits whose pictures are right on the server, and how many were held back."""
     ready, held = [], 0
-    problems = in_flight(lambda fruit: picture_problem(fruit, server, images), fruits, jobs)
+    problems = in_flight(
+        lambda fruit: picture_problem(fruit, server, images), fruits, jobs, server.session
+    )
     for fruit, problem in zip(fruits, problems, strict=True):
         if problem:
             log.error("%s: not sent: %s", fruit.path, problem)
@@ -156,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             return finish(len(fruits), 0, len(errors), "fruits", dry_run=True)
         todo = [fruit for fruit in fruits if fruit_key(fruit.as_json()) not in present]
         skipped = len(fruits) - len(todo)
-        server = ServerImages(session, base)
+        server = ServerImages(session, base, record=known_images_path())
         todo, held = check_pictures(todo, server, args.folder.parent / "images", args.jobs)
         failed = held + len(errors)
 
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             for fruit in todo:
                 print(json.dumps(fruit.as_json(), ensure_ascii=False))
             return finish(len(todo), skipped, failed, "fruits", dry_run=True)
+        server.save()
         not_sent = upload(session, fruits_url, todo, args.jobs)
     return finish(len(todo) - not_sent, skipped, failed + not_sent, "fruits")
 

@@ -40,6 +40,7 @@ from catalog import (
     DEFAULT_JOBS,
     CatalogError,
     ServerImages,
+    add_jobs_argument,
     add_url_argument,
     answer_lost,
     catalog_image_name,
@@ -50,6 +51,7 @@ from catalog import (
     endpoint,
     file_digest,
     in_flight,
+    known_images_path,
     post_image,
 )
 from cli import (
@@ -61,7 +63,6 @@ from cli import (
     hold_lock,
     log,
     make_parser,
-    positive_int,
     progress,
     setup_logging,
 )
@@ -173,6 +174,8 @@ def upload_image(
     if response.status_code != 201:
         where = endpoint(base, "upload")
         return Result(path, FAILED, f"{where}: {describe_response(response)}", logging.ERROR)
+    if server is not None:
+        server.uploaded(name, here)
     return Result(path, UPLOADED, f"uploaded as {name}" if name != path.name else "uploaded")
 
 
@@ -187,7 +190,7 @@ def upload_all(
     """Upload ``jobs`` images at a time over the one keep-alive session; results in order."""
     results = []
     done = in_flight(
-        lambda image: upload_image(session, base, image, server, dry_run), images, jobs
+        lambda image: upload_image(session, base, image, server, dry_run), images, jobs, session
     )
     for result in progress(done, len(images), "image"):
         log.log(result.level, "%s: %s", result.path, result.message)
@@ -202,9 +205,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = make_parser(__doc__)
     add_folder_argument(parser, "images", ".jpeg images")
     add_url_argument(parser, "; images go to URL/upload/")
-    parser.add_argument(
-        "-j", "--jobs", type=positive_int, default=DEFAULT_JOBS, help="uploads at a time"
-    )
+    add_jobs_argument(parser, "uploads")
     parser.add_argument(
         "--force",
         action="store_true",
@@ -236,11 +237,13 @@ def main(argv: list[str] | None = None) -> int:
         # --force asks nothing of the server; a dry run with --force needs nothing from it.
         if images and not args.force:
             try:
-                server = ServerImages(session, base)
+                server = ServerImages(session, base, record=known_images_path())
             except CatalogError as error:
                 log.error("%s", error)
                 return EXIT_SOME_FAILED
         results = upload_all(session, base, images, server, args.jobs, args.dry_run)
+        if server is not None and not args.dry_run:
+            server.save()
 
     count = {outcome: 0 for outcome in (UPLOADED, SKIPPED, FAILED, TO_UPLOAD)}
     for result in results + refused:

@@ -7,7 +7,8 @@ Upload: the same JPEGs (600x400, 20-30 KB, quality 85) go into a fresh, empty
 lab catalog for each run, by benchmarks/plain/upload.py (``requests.post`` per
 file) or by ``supplier_image_upload.py``. run.py: the same description files
 (name, "N lbs", description) go into a fresh catalog whose /media/images/
-already has their pictures, by benchmarks/plain/run.py or by ``run.py``. Each
+already has their pictures, uploaded by supplier_image_upload.py as in the chain
+(not timed), by benchmarks/plain/run.py or by ``run.py``. Each
 is done with the lab answering at once and with ``--delay`` (default 20 ms)
 added before each answer (the lab's ``delay`` fault: a server a network hop
 away). The lab is started before each run and checked after it (every image or
@@ -39,15 +40,19 @@ def make_descriptions(folder: Path, count: int) -> None:
 
 
 def in_fresh_lab(work: Path, command: list[str], delay: float, prepare, check):
-    """A way: start a lab, ``prepare(lab)``, run ``command URL`` (timed), ``check(lab)``."""
+    """A way: start a lab, ``prepare(lab)``, run ``command URL`` (timed), ``check(lab)``.
+
+    The scripts' state folder ($XDG_STATE_HOME) is fresh for each run too.
+    """
 
     def way() -> dict[str, float]:
+        shutil.rmtree(work / "state", ignore_errors=True)
         lab = launch_lab(work / "lab", no_smtp=True, delay=delay or None)
         try:
             prepare(lab)
             server = psutil.Process(lab.process.pid)
             before = sum(server.cpu_times()[:2])
-            usage = run_process([*command, lab.url], lab_env(lab))
+            usage = run_process([*command, lab.url], lab_env(lab, work))
             usage["server"] = sum(server.cpu_times()[:2]) - before
             check(lab)
         finally:
@@ -68,9 +73,9 @@ def upload_way(work: Path, command: list[str], delay: float, images: list[Path])
 
 def run_way(work: Path, command: list[str], delay: float, images: list[Path], count: int):
     def prepare(lab) -> None:
-        lab.media_images.mkdir(parents=True, exist_ok=True)
-        for path in images:
-            shutil.copy(path, lab.media_images / path.name)
+        # As in the chain: supplier_image_upload.py has put the pictures there.
+        upload = [sys.executable, str(ROOT / "supplier_image_upload.py"), "-q", "--url", lab.url]
+        run_process([*upload, str(images[0].parent)], lab_env(lab, work))
 
     def check(lab) -> None:
         names = {row["name"] for row in lab.fruits()}
@@ -80,8 +85,8 @@ def run_way(work: Path, command: list[str], delay: float, images: list[Path], co
     return in_fresh_lab(work, command, delay, prepare, check)
 
 
-def lab_env(lab) -> dict[str, str]:
-    return user_env({key: value for key, value in lab.env.items() if key == "CATALOG_URL"})
+def lab_env(lab, work: Path) -> dict[str, str]:
+    return user_env({"CATALOG_URL": lab.url, "XDG_STATE_HOME": str(work / "state")})
 
 
 def main() -> int:

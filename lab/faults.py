@@ -10,8 +10,10 @@ while it runs with ``POST /_lab/faults/`` and a JSON object:
   then the connection is closed before the answer is sent ("commit then drop").
 
 ``GET /_lab/requests/`` lists every request the service has answered
-(method, path, status, and whether the fault injection touched it), so a test
-can count the POSTs a script made. The ``/_lab/`` paths are never faulted.
+(method, path, status, whether the fault injection touched it, and how many
+requests it was handling when this one came, itself included), so a test can
+count the POSTs a script made and see how many it had in flight. The
+``/_lab/`` paths are never faulted.
 """
 
 import contextlib
@@ -30,6 +32,7 @@ _lock = threading.Lock()
 _random = random.Random(int(os.environ.get("LAB_FAULT_SEED", "0")))
 faults = {name: float(os.environ.get(f"LAB_{name.upper()}", "0") or 0) for name in FAULT_NAMES}
 request_log: list[dict] = []
+_handling = 0  # requests being handled now
 
 
 def _chance(rate: float) -> bool:
@@ -44,7 +47,18 @@ class FaultInjectionMiddleware:
     def __call__(self, request):
         if request.path.startswith("/_lab/"):
             return self.get_response(request)
-        entry = {"method": request.method, "path": request.path, "fault": None}
+        global _handling
+        with _lock:
+            _handling += 1
+            entry = {"method": request.method, "path": request.path, "fault": None}
+            entry["in_flight"] = _handling
+        try:
+            return self._handle(request, entry)
+        finally:
+            with _lock:
+                _handling -= 1
+
+    def _handle(self, request, entry: dict):
         if faults["delay"]:
             time.sleep(faults["delay"])
         if _chance(faults["fail_rate"]):

@@ -20,13 +20,13 @@ sys.path.insert(0, str(ROOT))
 from lab.control import Lab, launch_lab, make_sample_data  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _own_state(tmp_path_factory):
-    """Scripts run by the tests keep their state and locks in a temporary folder, never in
-    the user's own ~/.local/state (a test's report or alert must not silence a real one)."""
-    state = tmp_path_factory.mktemp("xdg-state")
-    os.environ["XDG_STATE_HOME"] = str(state)
-    os.environ.pop("XDG_RUNTIME_DIR", None)
+@pytest.fixture(autouse=True)
+def _own_state(tmp_path_factory, monkeypatch):
+    """Scripts run by a test keep their state and locks in a folder of that test, never in
+    the user's own ~/.local/state (a test's report or alert must not silence a real one),
+    nor in another test's: labs on a port used before are other servers."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
 
 
 @pytest.fixture

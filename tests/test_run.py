@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -27,13 +28,16 @@ def write_descriptions(folder: Path, texts: dict[str, str | bytes], lab: Lab | N
     return folder
 
 
-def give_pictures(lab: Lab, folder: Path, names, shade: int = 0) -> None:
-    """A small JPEG per description file in images/, uploaded to the lab under its catalog name."""
+def give_pictures(lab: Lab | None, folder: Path, names, shade: int = 0) -> None:
+    """A small JPEG per description file in images/, uploaded to the lab under its catalog
+    name (by hand, not by supplier_image_upload.py); with ``lab`` None, not uploaded."""
     images = folder.parent / "images"
     images.mkdir(exist_ok=True)
     for number, name in enumerate(names):
         picture = images / catalog_image_name(Path(name).stem + ".jpeg")
         Image.new("RGB", (30 + number, 20), (shade, 100, 200)).save(picture)
+        if lab is None:
+            continue
         with picture.open("rb") as data:
             answer = requests.post(
                 f"{lab.url}/upload/", files={"file": (picture.name, data)}, timeout=10
@@ -194,16 +198,29 @@ def test_survives_commit_then_drop(start_lab, tmp_path, run_script, drop_rate) -
 
 
 def test_exactly_once_with_503s_and_drops_and_many_in_flight(start_lab, tmp_path, run_script):
-    lab = start_lab(fault_seed=11)
-    folder = write_descriptions(tmp_path / "descriptions", fruity(30), lab)
+    # 20 ms per answer: a server a network hop away, to which several POSTs go at once.
+    lab = start_lab(fault_seed=11, delay=0.02)
+    folder = write_descriptions(tmp_path / "descriptions", fruity(40), lab)
     lab.set_faults(fail_rate=0.3, drop_rate=0.3)
     first = run_script("run.py", "--jobs", "8", folder, env=lab.env)
     assert_no_traceback(first)
     again = run_script("run.py", "--jobs", "8", folder, env=lab.env)
     assert again.returncode == 0, first.stderr + again.stderr
     assert {r["fault"] for r in posts(lab)} >= {"503", "drop"}
-    assert_each_once(lab, 30)
-    assert sum(r["status"] == 201 for r in posts(lab)) == 30
+    assert max(r["in_flight"] for r in posts(lab)) >= 2
+    assert_each_once(lab, 40)
+    assert sum(r["status"] == 201 for r in posts(lab)) == 40
+
+
+def test_a_far_server_gets_more_requests_at_once(start_lab, tmp_path, run_script) -> None:
+    lab = start_lab(delay=0.02)
+    folder = write_descriptions(tmp_path / "descriptions", fruity(60), lab)
+    result = run_script("run.py", folder, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    assert_each_once(lab, 60)
+    # catalog.Pace: from 2 in flight, one more while that brings more answers per second
+    # (here: the pictures' checks, then the POSTs).
+    assert max(r["in_flight"] for r in lab.requests()) >= 4
 
 
 def test_dry_run_sends_nothing(lab, tmp_path, run_script) -> None:
@@ -324,6 +341,83 @@ def test_fruit_whose_picture_is_missing_or_another_is_held_back(lab, tmp_path, r
     assert "remove it on the server" in result.stderr
     assert [f["name"] for f in lab.fruits()] == ["Fruit 1"]
     assert "1 fruits done, 0 skipped, 2 failed" in result.stderr
+
+
+def picture_gets(lab) -> list[str]:
+    """The pictures the lab was asked for one by one (not its listing of them)."""
+    return [
+        r["path"]
+        for r in lab.requests()
+        if r["method"] == "GET" and r["path"].startswith("/media/images/") and r["path"][14:]
+    ]
+
+
+def test_pictures_uploaded_from_here_are_not_fetched_again(lab, tmp_path, run_script) -> None:
+    folder = write_descriptions(tmp_path / "descriptions", fruity(4))
+    give_pictures(None, folder, fruity(4))
+    images = folder.parent / "images"
+    assert run_script("supplier_image_upload.py", images, env=lab.env).returncode == 0
+
+    result = run_script("run.py", folder, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    assert_each_once(lab, 4)
+    assert sorted(f["image_name"] for f in lab.fruits()) == [f"00{n}.jpeg" for n in range(1, 5)]
+    # The upload made sure of each picture: neither run.py nor a second upload fetch one.
+    again = run_script("supplier_image_upload.py", images, env=lab.env)
+    assert "0 images done, 4 skipped, 0 failed" in again.stderr
+    assert picture_gets(lab) == []
+
+
+def test_a_picture_changed_on_the_server_since_is_fetched_again(lab, tmp_path, run_script):
+    folder = write_descriptions(tmp_path / "descriptions", fruity(3))
+    give_pictures(None, folder, fruity(3))
+    images = folder.parent / "images"
+    assert run_script("supplier_image_upload.py", images, env=lab.env).returncode == 0
+    late = (folder / "002.txt").rename(tmp_path / "002.txt")  # its description comes later
+    assert run_script("run.py", folder, env=lab.env).returncode == 0
+    # Then someone replaced the server's 002.jpeg by another picture (so, another date).
+    replaced = lab.media_images / "002.jpeg"
+    replaced.write_bytes((images / "001.jpeg").read_bytes())
+    os.utime(replaced, (replaced.stat().st_mtime - 3600,) * 2)
+    late.rename(folder / "002.txt")
+
+    result = run_script("run.py", folder, env=lab.env)
+    assert result.returncode == 1
+    assert f"{folder}/002.txt: not sent: the server has another picture named 002.jpeg" in (
+        result.stderr
+    )
+    assert sorted(f["name"] for f in lab.fruits()) == ["Fruit 1", "Fruit 3"]
+    assert picture_gets(lab) == ["/media/images/002.jpeg"]
+
+
+def test_without_a_listing_each_picture_is_fetched(start_lab, tmp_path, run_script) -> None:
+    lab = start_lab(no_media_index=True)
+    folder = write_descriptions(tmp_path / "descriptions", fruity(3))
+    give_pictures(None, folder, fruity(3))
+    assert run_script("supplier_image_upload.py", folder.parent / "images", env=lab.env)
+    gets_by_upload = len(picture_gets(lab))
+    result = run_script("run.py", folder, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    assert_each_once(lab, 3)
+    # Nothing tells whether a picture is still the one uploaded: each is fetched.
+    assert len(picture_gets(lab)) - gets_by_upload == 3
+
+
+def test_a_damaged_record_of_pictures_costs_requests_only(lab, tmp_path, run_script) -> None:
+    folder = write_descriptions(tmp_path / "descriptions", fruity(2))
+    give_pictures(None, folder, fruity(2))
+    record = Path(os.environ["XDG_STATE_HOME"]) / "fruit-store" / "server_images.json"
+    record.parent.mkdir(parents=True)
+    record.write_text('{"version": 1, "servers": {"', encoding="utf-8")
+    assert run_script("supplier_image_upload.py", folder.parent / "images", env=lab.env)
+    record.write_text("not json", encoding="utf-8")
+
+    result = run_script("run.py", folder, env=lab.env)
+    assert result.returncode == 0
+    assert f"{record}: cannot read the state" in result.stderr
+    assert_each_once(lab, 2)
+    assert picture_gets(lab) == ["/media/images/001.jpeg", "/media/images/002.jpeg"]
+    assert json.loads(record.read_text(encoding="utf-8"))["servers"][lab.url]  # mended
 
 
 def test_check_catalog_url() -> None:
