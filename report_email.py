@@ -87,6 +87,7 @@ from cli import (
     plural,
     read_state,
     setup_logging,
+    state_folder,
     write_state,
 )
 from supplier_data import (
@@ -330,8 +331,7 @@ def write_report(path: Path, report: Report, font: str | None) -> None:
 
 def default_state_path() -> Path:
     """``$XDG_STATE_HOME/fruit-store/report_email.json``, by default under ~/.local/state."""
-    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
-    return Path(base) / "fruit-store" / "report_email.json"
+    return Path(state_folder()) / "report_email.json"
 
 
 def report_digest(report: Report, subject: str, body: str) -> str:
