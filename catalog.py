@@ -443,7 +443,7 @@ def known_images_path() -> Path | None:
     None for a user without a home folder: every picture is then fetched.
     """
     try:
-        return state_folder() / "server_images.json"
+        return Path(state_folder()) / "server_images.json"
     except (RuntimeError, KeyError, OSError):
         return None
 

@@ -6,7 +6,11 @@ logging to stderr; ``--version``; a progress bar only at a terminal; a one-line
 summary and the exit status; output files written atomically and synced;
 Ctrl-C and SIGTERM (one line, exit 130 or 143); one run at a time (locks).
 
-It imports only the standard library: ``health_check.py`` runs it every minute.
+It imports only the standard library, and at the start only what every run needs:
+``health_check.py`` runs it every minute, and a healthy run must cost little more
+than the course's five lines of psutil (benchmarks/bench_health_check.py). So
+logging is imported at the first message shown (``log`` below), pathlib and
+typing where they are used, shutil not at all.
 """
 
 from __future__ import annotations
@@ -15,20 +19,25 @@ import argparse
 import contextlib
 import errno
 import fcntl
-import logging
 import os
 import signal
 import stat
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from pathlib import Path
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Iterator
+
+# Names for the type hints only (the hints are not evaluated: `from __future__ import
+# annotations`), so that importing cli.py does not import pathlib, typing or logging.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
+    from pathlib import Path
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 __version__ = "1.1.0"
-
-log = logging.getLogger("fruit-store")
 
 # Exit statuses of the conventions (health_check.py uses Nagios' own).
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -69,6 +78,8 @@ def require(*modules: str, status: int = EXIT_USAGE) -> None:
     missing = [module for module in modules if importlib.util.find_spec(module) is None]
     if not missing:
         return
+    from pathlib import Path
+
     names = []
     for module in missing:
         package = PACKAGES[module][0]
@@ -86,6 +97,8 @@ def require(*modules: str, status: int = EXIT_USAGE) -> None:
 
 def _venv_command(script: Path) -> str:
     """``make install; .venv/bin/python run.py``, with the script's folder if not here."""
+    from pathlib import Path
+
     venv = script.parent / ".venv"
     if (venv / "bin" / "python").exists() and Path(sys.prefix).resolve() != venv.resolve():
         return f"{venv}/bin/python {script}"  # installed: this is just the wrong Python
@@ -137,26 +150,128 @@ def positive_int(text: str) -> int:
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Shows the defaults and keeps the docstring's example as it is written."""
 
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+        **options: Any,
+    ) -> None:
+        # argparse would find the width with shutil.get_terminal_size(), and it makes a
+        # formatter for every add_argument (Python 3.11+): importing shutil (and with it
+        # bz2, lzma, fnmatch) cost every health_check.py run 2 ms of CPU, for a width that
+        # only --help and a usage error use.
+        if width is None:
+            width = terminal_columns() - 2  # argparse's own margin
+        super().__init__(prog, indent_increment, max_help_position, width, **options)
+
     def _get_help_string(self, action: argparse.Action) -> str | None:
         if action.default in (None, False) or isinstance(action, argparse._StoreConstAction):
             return action.help  # "(default: False)" on a switch says nothing
         return super()._get_help_string(action)
 
 
-def setup_logging(args: argparse.Namespace) -> None:
-    """Messages to stderr: warnings and the summary by default, more with -v, errors with -q."""
-    level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
-    # Libraries speak at INFO and above only: -v is about our work, not every TIFF tag read.
-    logging.basicConfig(
-        level=max(level, logging.INFO), format="%(message)s", stream=sys.stderr, force=True
-    )
-    log.setLevel(level)
-    # urllib3 logs each retry as a warning; the script's own one line says what matters.
-    logging.getLogger("urllib3").setLevel(logging.WARNING if args.verbose else logging.ERROR)
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: $COLUMNS, else stdout's terminal's, else 80."""
+    with contextlib.suppress(KeyError, ValueError):
+        columns = int(os.environ["COLUMNS"])
+        if columns > 0:
+            return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):  # no stdout, or not a terminal
+        return 80
+
+
+# --- messages ------------------------------------------------------------------------
+
+# logging's levels (fixed numbers), known here without importing logging.
+DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40
+
+
+class LazyLogger:
+    """The scripts' logger, ``logging.getLogger(name)``, with logging imported when needed.
+
+    ``health_check.py`` runs every minute and a healthy run shows no message, yet
+    importing and setting up logging was a sixth of its CPU. So setup_logging(lazy=True)
+    leaves its work to the first message to be shown, and until then a message below
+    the level asked for is dropped here, as the logger would drop it. From the first
+    message on (or any other use: ``log.setLevel``, ``log.handlers``) this object hands
+    over to the logger: its methods are put on this object, so that the records are
+    made by logging itself (all but the first of a lazy set-up, which names cli.py as
+    where it was logged: the scripts' format shows the message alone).
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._set_up: Callable[[], None] | None = None  # setup_logging's work, left for later
+        self._level = 0  # the level setup_logging asked for, while its work waits
+
+    def set_up_later(self, set_up: Callable[[], None], level: int) -> None:
+        self._set_up, self._level = set_up, level
+
+    def logger(self) -> logging.Logger:
+        """The logger itself, logging imported and set up (once) as setup_logging said."""
+        import logging
+
+        set_up, self._set_up = self._set_up, None
+        if set_up is not None:
+            set_up()
+        logger = logging.getLogger(self.name)
+        for method in ("debug", "info", "warning", "error", "log"):
+            setattr(self, method, getattr(logger, method))
+        return logger
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.logger(), name)  # isEnabledFor, setLevel, exception, ...
+
+    def log(self, level: int, message: object, *args: object, **options: Any) -> None:
+        if level >= self._level:
+            self.logger().log(level, message, *args, **options)
+
+    def debug(self, message: object, *args: object, **options: Any) -> None:
+        self.log(DEBUG, message, *args, **options)
+
+    def info(self, message: object, *args: object, **options: Any) -> None:
+        self.log(INFO, message, *args, **options)
+
+    def warning(self, message: object, *args: object, **options: Any) -> None:
+        self.log(WARNING, message, *args, **options)
+
+    def error(self, message: object, *args: object, **options: Any) -> None:
+        self.log(ERROR, message, *args, **options)
+
+
+log = LazyLogger("fruit-store")
+
+
+def setup_logging(args: argparse.Namespace, lazy: bool = False) -> None:
+    """Messages to stderr: warnings and the summary by default, more with -v, errors with -q.
+
+    ``lazy``: import and set up logging only when the first message is to be shown
+    (see LazyLogger), for a script whose libraries log nothing (health_check.py): a
+    library's message before the script's first one would not be filtered and
+    formatted as below.
+    """
+    level = DEBUG if args.verbose else ERROR if args.quiet else INFO
+
+    def set_up() -> None:
+        import logging
+
+        # Libraries speak at INFO and above only: -v is about our work, not every TIFF tag read.
+        logging.basicConfig(
+            level=max(level, INFO), format="%(message)s", stream=sys.stderr, force=True
+        )
+        logging.getLogger(log.name).setLevel(level)
+        # urllib3 logs each retry as a warning; the script's own one line says what matters.
+        logging.getLogger("urllib3").setLevel(WARNING if args.verbose else ERROR)
+
+    log.set_up_later(set_up, level)
+    # Once logging is imported (by a library, or pytest), there is nothing to save: now.
+    if not lazy or "logging" in sys.modules:
+        log.logger()
     handle_stop_signals()
-
-
-T = TypeVar("T")
 
 
 def progress(items: Iterable[T], total: int, what: str) -> Iterable[T]:
@@ -166,7 +281,7 @@ def progress(items: Iterable[T], total: int, what: str) -> Iterable[T]:
     """
     _progress.update(what=what, total=total, count=0)
     items = _counted(items)
-    if not sys.stderr.isatty() or not log.isEnabledFor(logging.INFO) or total < 2:
+    if not sys.stderr.isatty() or not log.isEnabledFor(INFO) or total < 2:
         return items
     try:
         from tqdm import tqdm
@@ -282,21 +397,20 @@ def lock_folders() -> list[Path]:
     ``$XDG_STATE_HOME/fruit-store/locks`` (~/.local/state), else the temporary
     folder (a user such as ``nobody`` has no home to write in).
     """
+    import tempfile  # here: health_check.py, every minute, takes a lock only to send
+    from pathlib import Path
+
     folders = []
     if os.environ.get("XDG_RUNTIME_DIR"):
         folders.append(Path(os.environ["XDG_RUNTIME_DIR"]) / "fruit-store")
-    try:
-        state = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
-        folders.append(Path(state) / "fruit-store" / "locks")
-    except (RuntimeError, KeyError, OSError):  # no home directory, no passwd entry
-        pass
-    import tempfile  # here: health_check.py, every minute, takes a lock only to send
+    with contextlib.suppress(RuntimeError):  # no home directory
+        folders.append(Path(state_folder()) / "locks")
 
     folders.append(Path(tempfile.gettempdir()) / f"fruit-store-locks-{os.getuid()}")
     return folders
 
 
-def lock_path(script: str, path: Path) -> Path:
+def lock_path(script: str, path: str | Path) -> Path:
     """The lock file of ``script`` working on ``path`` (by its real path), its folder made.
 
     The first of lock_folders() that is ours and can be made; OSError if none.
@@ -321,7 +435,7 @@ def lock_path(script: str, path: Path) -> Path:
 _held_locks: list[int] = []
 
 
-def try_lock(script: str, path: Path, wait: bool = False) -> tuple[int | None, str]:
+def try_lock(script: str, path: str | Path, wait: bool = False) -> tuple[int | None, str]:
     """Lock ``script`` on ``path``: (the lock's descriptor, "") or (None, the holder's pid).
 
     ``flock`` on a file: the kernel frees it when the process ends, however it ends.
@@ -403,7 +517,7 @@ def add_wait_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def real_path(path: Path) -> str:
+def real_path(path: str | Path) -> str:
     return os.path.realpath(path)
 
 
@@ -422,7 +536,7 @@ os.register_at_fork(after_in_child=_close_locks_in_child)
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
+def atomic_output(path: str | Path) -> Iterator[Path]:
     """Yield a temporary name beside ``path``; rename it into place only if the block succeeds.
 
     The file is flushed to the disk (fsync) before the rename, and the folder after
@@ -431,11 +545,12 @@ def atomic_output(path: Path) -> Iterator[Path]:
     with an error number (no space, I/O error, read-only) is raised naming ``path``,
     and the temporary file is removed.
     """
+    import tempfile
+    from pathlib import Path
+
     path = Path(path)
     temporary = None
     try:
-        import tempfile
-
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         _temporaries.add(temporary)
         os.close(fd)
@@ -495,20 +610,26 @@ def _umask() -> int:
 # --- small JSON state files (alerts sent, reports sent, pictures seen) ---------------------
 
 
-def state_folder() -> Path:
+def state_folder() -> str:
     """``$XDG_STATE_HOME/fruit-store``, by default ``~/.local/state/fruit-store``.
 
-    RuntimeError or KeyError when there is no home folder (a user with no passwd entry).
+    RuntimeError when there is no home folder (a user with no passwd entry and no $HOME).
     """
-    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
-    return Path(base) / "fruit-store"
+    base = os.environ.get("XDG_STATE_HOME")
+    if not base:
+        # os.path, not Path.home(): health_check.py looks here every minute, without pathlib.
+        home = os.path.expanduser("~")
+        if home.startswith("~"):  # no $HOME, no passwd entry: Path.home()'s error
+            raise RuntimeError("Could not determine home directory.")
+        base = os.path.join(home, ".local", "state")
+    return os.path.join(base, "fruit-store")
 
 
 class StateError(Exception):
     """A state file that cannot be used at all (not a regular file): the run sends nothing."""
 
 
-def read_state(path: Path, section: str, script: str) -> dict:
+def read_state(path: str | Path, section: str, script: str) -> dict:
     """The ``section`` of a state file written by write_state, ``{}`` for a fresh start.
 
     A missing file is a fresh start. So is a damaged one, with a warning: losing it costs
@@ -544,11 +665,11 @@ def read_state(path: Path, section: str, script: str) -> dict:
     return entries
 
 
-def write_state(path: Path, section: str, entries: dict, version: int = 1) -> None:
+def write_state(path: str | Path, section: str, entries: dict, version: int = 1) -> None:
     """Write a state file atomically (fsynced): a run killed halfway leaves the old one."""
     import json
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     text = json.dumps({"version": version, section: entries}, indent=2, sort_keys=True)
     with atomic_output(path) as temporary:
         temporary.write_text(text + "\n", encoding="utf-8")

@@ -46,9 +46,8 @@ import signal
 import socket
 import sys
 import time
+from collections import namedtuple
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, NamedTuple, NoReturn
 
 from cli import (
     StateError,
@@ -58,15 +57,27 @@ from cli import (
     read_state,
     require,
     setup_logging,
+    state_folder,
     try_lock,
     unlock,
     write_state,
 )
 
-# One line, not a traceback, if this Python lacks psutil; 3: Nagios' "could not check".
-require("psutil", status=3)
+# Names for the type hints only (not evaluated: `from __future__ import annotations`).
+# A healthy run, every minute, imports neither pathlib nor typing (see cli.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, NoReturn
 
-import psutil
+try:
+    import psutil
+except ImportError:
+    # One line, not a traceback, if this Python lacks psutil; 3: Nagios' "could not check".
+    # (Asked only now, as psutil is imported at once anyway: require()'s importlib.util
+    # would cost every run 1 ms of CPU.)
+    require("psutil", status=3)
+    raise  # psutil is there but does not load: its traceback says why
 
 # Nagios plugin exit statuses.
 OK, CRITICAL, UNKNOWN = 0, 2, 3
@@ -79,15 +90,17 @@ STATE_VERSION = 1
 MIN_INTERVAL = 1.0  # seconds
 
 
-class Result(NamedTuple):
-    """What one check found."""
+# collections.namedtuple rather than typing.NamedTuple: importing typing was 2 ms of CPU.
+class Result(namedtuple("Result", "check status problem detail value path", defaults=(None, None))):
+    """What one check found.
 
-    check: str  # "cpu", "disk", "memory" or "localhost"
-    status: int  # OK, CRITICAL or UNKNOWN
-    problem: str  # the alert's subject without "Error - ": "CPU usage is over 80%"
-    detail: str  # the Nagios line without its status: "CPU usage 95.2% > 80%"
-    value: float | None = None  # what was measured (percent, or bytes for memory)
-    path: str | None = None  # the disk checked
+    check: "cpu", "disk", "memory" or "localhost"
+    status: OK, CRITICAL or UNKNOWN
+    problem: the alert's subject without "Error - ": "CPU usage is over 80%"
+    detail: the Nagios line without its status: "CPU usage 95.2% > 80%"
+    value: what was measured (percent, or bytes for memory), or None
+    path: the disk checked, or None
+    """
 
     @property
     def key(self) -> str:
@@ -196,16 +209,15 @@ def nagios_line(result: Result) -> str:
 # --- what has been sent: the state file ----------------------------------------------
 
 
-def default_state_path() -> Path:
+def default_state_path() -> str:
     """``$XDG_STATE_HOME/fruit-store/health_check.json``, by default under ~/.local/state.
 
-    RuntimeError or KeyError when there is no home folder (a user with no passwd entry).
+    RuntimeError when there is no home folder (a user with no passwd entry).
     """
-    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
-    return Path(base) / "fruit-store" / "health_check.json"
+    return os.path.join(state_folder(), "health_check.json")
 
 
-def load_alerts(path: Path) -> dict[str, dict[str, Any]]:
+def load_alerts(path: str) -> dict[str, dict[str, Any]]:
     """The open alerts by check: {"cpu": {"subject": ..., "since": t, "sent": t or None}}.
 
     cli.read_state: a missing or damaged file is a fresh start; StateError if not a file.
@@ -226,12 +238,12 @@ def valid_alert(alert: object) -> bool:
     )
 
 
-def save_alerts(path: Path, alerts: dict[str, dict[str, Any]]) -> None:
+def save_alerts(path: str, alerts: dict[str, dict[str, Any]]) -> None:
     write_state(path, "alerts", alerts, STATE_VERSION)
 
 
 @contextlib.contextmanager
-def state_lock(path: Path) -> Iterator[bool]:
+def state_lock(path: str) -> Iterator[bool]:
     """Yield False when another run holds the state (say, one stuck on a slow mail server).
 
     cli.py's lock, keyed by the state's path. Best effort: when the lock file cannot
@@ -256,12 +268,8 @@ def state_lock(path: Path) -> Iterator[bool]:
 # --- which emails are due --------------------------------------------------------------
 
 
-class Notice(NamedTuple):
-    """One email this run owes."""
-
-    key: str  # the check's key in the state file
-    subject: str
-    body: str
+class Notice(namedtuple("Notice", "key subject body")):
+    """One email this run owes: the check's key in the state file, the subject, the body."""
 
 
 def notices_due(
@@ -436,7 +444,7 @@ def sample_value(value: float) -> str:
     return repr(float(value))  # repr gives the shortest exact form; NaN -> "nan" is accepted
 
 
-def write_textfile(path: Path, results: list[Result], now: float) -> None:
+def write_textfile(path: str | Path, results: list[Result], now: float) -> None:
     """Temporary file + rename: node_exporter never reads half a file (it skips the .tmp)."""
     with atomic_output(path) as temporary:
         temporary.write_text(prometheus_text(results, now), encoding="utf-8")
@@ -611,13 +619,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--state",
-        type=Path,
         metavar="FILE",
         help="where the alerts sent are remembered ($XDG_STATE_HOME/fruit-store)",
     )
     parser.add_argument(
         "--textfile",
-        type=Path,
         metavar="PATH",
         help="also write the results for Prometheus (node_exporter textfile *.prom)",
     )
@@ -649,11 +655,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    setup_logging(args)
+    # logging imported at the first message only: a healthy run has none (see cli.LazyLogger).
+    setup_logging(args, lazy=True)
     if args.state is None:
         try:
             args.state = default_state_path()
-        except (RuntimeError, KeyError, OSError) as error:  # no home folder, no passwd entry
+        except RuntimeError as error:  # no home folder, no passwd entry
             log.error(
                 "health_check.py: no home folder for the state file (%s): set XDG_STATE_HOME "
                 "or give --state",

@@ -331,7 +331,7 @@ def write_report(path: Path, report: Report, font: str | None) -> None:
 
 def default_state_path() -> Path:
     """``$XDG_STATE_HOME/fruit-store/report_email.json``, by default under ~/.local/state."""
-    return state_folder() / "report_email.json"
+    return Path(state_folder()) / "report_email.json"
 
 
 def report_digest(report: Report, subject: str, body: str) -> str:

@@ -369,6 +369,29 @@ def test_it_stays_light(mail, check):
     assert not imported & {"reportlab", "PIL", "requests", "urllib3", "tqdm"}
 
 
+def test_a_healthy_run_imports_only_what_it_needs(check):
+    """The every-minute case: logging waits for a message to show, pathlib and typing are
+    not needed, argparse's width comes without shutil (benchmarks/bench_health_check.py)."""
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    result = check(*HEALTHY, env=env)
+    assert result.returncode == 0 and result.stdout == ""
+    # What the course's five lines import too (psutil 5.9.0 imports shutil) is not counted.
+    plain = subprocess.run(
+        [sys.executable, "-c", "import psutil, socket"], env=env, capture_output=True, text=True
+    )
+
+    def imported(stderr: str) -> set[str]:
+        return {
+            line.split("|")[-1].strip()
+            for line in stderr.splitlines()
+            if line.startswith("import time:")
+        }
+
+    extra = imported(result.stderr) - imported(plain.stderr)
+    assert {"argparse", "cli"} <= extra  # the measurement saw the imports
+    assert not extra & {"logging", "pathlib", "typing", "shutil", "json", "tempfile"}
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_interval_runs_until_stopped(mail, tmp_path, stop):
     process = subprocess.Popen(
@@ -419,10 +442,10 @@ def test_bad_usage_is_unknown(run_script, args):
 
 def test_the_state_lives_in_xdg_state_home(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    assert health_check.default_state_path() == tmp_path / "fruit-store" / "health_check.json"
+    assert Path(health_check.default_state_path()) == tmp_path / "fruit-store" / "health_check.json"
     monkeypatch.delenv("XDG_STATE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert health_check.default_state_path() == (
+    assert Path(health_check.default_state_path()) == (
         tmp_path / ".local" / "state" / "fruit-store" / "health_check.json"
     )
 
