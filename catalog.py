@@ -12,7 +12,10 @@ costs nothing to a script that only needs a name rule.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import hashlib
+import json
 import re
 import threading
 import time
@@ -27,6 +30,7 @@ from urllib.parse import unquote
 from cli import (
     StateError,
     UsageError,
+    at_stop,
     env_default,
     log,
     plural,
@@ -188,7 +192,7 @@ def catalog_session(pool_size: int = 10, retries: int = 5) -> requests.Session:
     session.mount("https://", adapter)
     # in_flight() sends as many at once as the answers' times say the server takes.
     session.pace = Pace(pool_size)
-    session.hooks["response"].append(session.pace.observe)
+    session.hooks["response"] += [session.pace.observe, _note_answer_time]
     return session
 
 
@@ -480,6 +484,87 @@ def save_known_images(path: Path, base_url: str, pictures: dict[str, dict[str, s
         log.warning("%s: cannot keep what was learnt of the server's pictures (%s)", path, error)
 
 
+# --- requests a stopped run left unanswered ----------------------------------------------
+#
+# Ctrl-C or SIGTERM ends a run at once (cli.py), leaving its last requests with the
+# server, which may still do them after we are gone. A run started right after would
+# not see them done yet and send them again: a fruit twice, a picture stored twice. So
+# a stopped run writes down which requests had no answer yet, and until when the server
+# may still be at them (twice the slowest answer seen, plus a second); the next run
+# waits until then before it looks whether one of those was done, and sends it only if not.
+
+_unanswered: dict[str, dict[str, float]] = {}  # URL -> {key: when sent} of requests in flight
+_answers = {"slowest": 0.0}
+_unanswered_lock = threading.Lock()
+
+
+def unanswered_path() -> Path:
+    return Path(state_folder()) / "unanswered.json"
+
+
+@contextlib.contextmanager
+def awaiting_answer(url: str, key: str) -> Iterator[None]:
+    """While in the block, a request to ``url`` for ``key`` is sent and not answered yet."""
+    with _unanswered_lock:
+        _unanswered.setdefault(url, {})[key] = time.monotonic()
+    at_stop(_save_unanswered)
+    try:
+        yield
+    finally:
+        with _unanswered_lock:
+            _unanswered[url].pop(key, None)
+
+
+def _note_answer_time(response: requests.Response, *args: object, **kwargs: object) -> None:
+    """A requests response hook: the slowest answer so far (``elapsed``, to its headers)."""
+    _answers["slowest"] = max(_answers["slowest"], response.elapsed.total_seconds())
+
+
+def _save_unanswered() -> None:
+    """At a stop: the requests without an answer, and until when the server may do them."""
+    now, clock = time.time(), time.monotonic()
+    with _unanswered_lock:
+        waiting = {url: dict(keys) for url, keys in _unanswered.items() if keys}
+    if not waiting:
+        return
+    left = _unanswered_left(now)
+    for url, keys in waiting.items():
+        for key, sent in keys.items():
+            waited = clock - sent
+            slowest = max(_answers["slowest"], waited)
+            until = now - waited + min(2 * slowest + 1, HTTP_TIMEOUT[1])
+            left.setdefault(url, {})[key] = max(until, left.get(url, {}).get(key, 0))
+    write_state(unanswered_path(), "unanswered", left)
+
+
+def _unanswered_left(now: float) -> dict[str, dict[str, float]]:
+    """What stopped runs left that the server may still be doing: {URL: {key: until}}."""
+    try:
+        urls = read_state(unanswered_path(), "unanswered", "unanswered requests")
+    except (StateError, RuntimeError, KeyError):
+        return {}
+    return {
+        url: {k: until for k, until in keys.items() if isinstance(until, float) and until > now}
+        for url, keys in urls.items()
+        if isinstance(keys, dict)
+    }
+
+
+@functools.cache
+def _left_by_stopped_run() -> dict[str, dict[str, float]]:
+    return _unanswered_left(time.time())
+
+
+def wait_if_left_unanswered(url: str, key: str) -> bool:
+    """True when a stopped run left a request to ``url`` for ``key`` unanswered, once the
+    server must be done with it (this waits until then): look whether it was done."""
+    until = _left_by_stopped_run().get(url, {}).get(key)
+    if until is None:
+        return False
+    time.sleep(max(0.0, until - time.time()))
+    return True
+
+
 # --- sending ---------------------------------------------------------------------------------
 
 
@@ -643,8 +728,12 @@ def post_all(
     def send(payload: dict) -> str | None:
         if unreachable.is_set():
             return NOT_SENT
+        sent_as = json.dumps(key(payload), ensure_ascii=False)
         try:
-            return post_once(session, url, payload, lambda: is_there(payload))
+            if wait_if_left_unanswered(url, sent_as) and is_there(payload):
+                return None  # the stopped run's request was done after all
+            with awaiting_answer(url, sent_as):
+                return post_once(session, url, payload, lambda: is_there(payload))
         except CatalogError as error:
             unreachable.set()
             return str(error)

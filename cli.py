@@ -328,6 +328,7 @@ STOP_GRACE = 1.5  # seconds
 _progress: dict = {"what": "", "total": 0, "count": 0}
 _temporaries: set[str] = set()  # atomic_output's files not yet renamed, removed on any exit
 _stop = {"status": 0}
+_at_stop: list[Callable[[], None]] = []  # see at_stop()
 _said = threading.Lock()
 
 
@@ -366,6 +367,12 @@ def interrupted_line() -> str:
     return f"interrupted{where}; run again to do the rest"
 
 
+def at_stop(callback: Callable[[], None]) -> None:
+    """Have ``callback()`` called, once, when a signal stops the run (it must be quick)."""
+    if callback not in _at_stop:
+        _at_stop.append(callback)
+
+
 def exit_interrupted() -> None:
     """Say so in one line, remove our temporary files, and end the process now (130 or 143)."""
     status = _stop["status"] or EXIT_SIGINT
@@ -374,6 +381,9 @@ def exit_interrupted() -> None:
         start = "\r\x1b[K" if sys.stderr.isatty() else ""
         with contextlib.suppress(OSError):
             os.write(sys.stderr.fileno(), f"{start}{interrupted_line()}\n".encode())
+        for callback in _at_stop:
+            with contextlib.suppress(Exception):  # the way out must not fail
+                callback()
     remove_temporaries()
     with contextlib.suppress(Exception):
         sys.stdout.flush()

@@ -43,6 +43,7 @@ from catalog import (
     add_jobs_argument,
     add_url_argument,
     answer_lost,
+    awaiting_answer,
     catalog_image_name,
     catalog_session,
     check_catalog_url,
@@ -53,6 +54,7 @@ from catalog import (
     in_flight,
     known_images_path,
     post_image,
+    wait_if_left_unanswered,
 )
 from cli import (
     EXIT_SOME_FAILED,
@@ -135,10 +137,13 @@ def upload_image(
     """
     path, name = image.path, image.name
     shown = name if name == path.name else f"{name} (its name on the server)"
+    upload_url = endpoint(base, "upload")
     try:
         if server is not None:
             here = file_digest(path)
-            there = server.digest(name)
+            # A run stopped while sending it: once the server is done with that, look again.
+            stopped_run_sent_it = wait_if_left_unanswered(upload_url, name)
+            there = server.digest(name, fresh=stopped_run_sent_it)
             if there == here:
                 return Result(path, SKIPPED, "already on the server")
             if there is not None:
@@ -150,17 +155,20 @@ def upload_image(
                     logging.ERROR,
                 )
         if dry_run:
-            return Result(path, TO_UPLOAD, f"would be uploaded to {endpoint(base, 'upload')}")
-        try:
-            response = post_image(session, base, path, name)
-        except (requests.ConnectionError, requests.Timeout) as error:
-            # With --force the image may have been there before: we cannot tell.
-            if server is None or not answer_lost(error):
-                raise
-            if server.digest(name, fresh=True) == here:
-                return Result(path, UPLOADED, "uploaded (the answer was lost, the image is there)")
-            log.debug("%s: no answer and not on the server: sending it once more", path)
-            response = post_image(session, base, path, name)
+            return Result(path, TO_UPLOAD, f"would be uploaded to {upload_url}")
+        with awaiting_answer(upload_url, name):
+            try:
+                response = post_image(session, base, path, name)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                # With --force the image may have been there before: we cannot tell.
+                if server is None or not answer_lost(error):
+                    raise
+                if server.digest(name, fresh=True) == here:
+                    return Result(
+                        path, UPLOADED, "uploaded (the answer was lost, the image is there)"
+                    )
+                log.debug("%s: no answer and not on the server: sending it once more", path)
+                response = post_image(session, base, path, name)
     except CatalogError as error:
         return Result(path, FAILED, str(error), logging.ERROR)
     except requests.RequestException as error:
@@ -172,8 +180,7 @@ def upload_image(
         return Result(path, FAILED, f"cannot read it: {error.strerror}", logging.ERROR)
 
     if response.status_code != 201:
-        where = endpoint(base, "upload")
-        return Result(path, FAILED, f"{where}: {describe_response(response)}", logging.ERROR)
+        return Result(path, FAILED, f"{upload_url}: {describe_response(response)}", logging.ERROR)
     if server is not None:
         server.uploaded(name, here)
     return Result(path, UPLOADED, f"uploaded as {name}" if name != path.name else "uploaded")
