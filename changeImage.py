@@ -84,14 +84,15 @@ COMMON_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".gif", "
 # keeps at least the target size (5x5 blocks for 3000x2000 -> 600x400), then
 # Lanczos for what is left (Pillow's reducing_gap=1.0). Against a full Lanczos
 # the result is 41-44 dB PSNR on the sample images, where JPEG at quality 85
-# itself is 35-38 dB; it costs a third of a full Lanczos.
-# Transparent pixels (often black) must not bleed into the edges: Pillow
-# premultiplies the colours by alpha for that, at full size, which cost as much
-# as the rest of the resize. It changes nothing where a block is all opaque, nor
-# where it is all transparent (made white whatever its colour), so the bands are
-# averaged as they are and only the tiles holding blocks of mixed alpha (the edge
-# of a cut-out, soft shadows) again with premultiplied alpha: see shrink_on_white.
-# benchmarks/bench_change_image.py measures all this.
+# itself is 35-38 dB; it costs a tenth of a full Lanczos.
+# So that transparent pixels (often black) do not bleed into the edges, Pillow
+# premultiplies the colours by alpha first, in a full-size copy: 17-20 ms of a
+# 57 ms conversion. That changes nothing where a block is all opaque, nor where
+# it is all transparent (made white whatever its colour): the bands are averaged
+# as they are (4 ms), and only the tiles holding blocks of mixed alpha (the edge
+# of a cut-out, a soft shadow: 64 tiles of 950, 2 ms, on the sample images) are
+# averaged again premultiplied. See shrink_on_white; bench_change_image.py in
+# benchmarks/ measures all this.
 REDUCING_GAP = 1.0
 # Side, in reduced pixels, of the tiles shrink_on_white averages again premultiplied.
 # At most 22: one mixed block must still show in a tile's rounded average (255 / 16**2 > 0.5).
