@@ -84,11 +84,19 @@ COMMON_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".gif", "
 # keeps at least the target size (5x5 blocks for 3000x2000 -> 600x400), then
 # Lanczos for what is left (Pillow's reducing_gap=1.0). Against a full Lanczos
 # the result is 41-44 dB PSNR on the sample images, where JPEG at quality 85
-# itself is 35-38 dB; it costs a third of a full Lanczos. What is left of the
-# resize is mostly premultiplying the alpha, which must be done at full size so
-# that transparent (often black) pixels do not bleed into the edges.
-# benchmarks/bench_change_image.py measures both.
+# itself is 35-38 dB; it costs a tenth of a full Lanczos.
+# So that transparent pixels (often black) do not bleed into the edges, Pillow
+# premultiplies the colours by alpha first, in a full-size copy: 17-20 ms of a
+# 57 ms conversion. That changes nothing where a block is all opaque, nor where
+# it is all transparent (made white whatever its colour): the bands are averaged
+# as they are (4 ms), and only the tiles holding blocks of mixed alpha (the edge
+# of a cut-out, a soft shadow: 64 tiles of 950, 2 ms, on the sample images) are
+# averaged again premultiplied. See shrink_on_white; bench_change_image.py in
+# benchmarks/ measures all this.
 REDUCING_GAP = 1.0
+# Side, in reduced pixels, of the tiles shrink_on_white averages again premultiplied.
+# At most 22: one mixed block must still show in a tile's rounded average (255 / 16**2 > 0.5).
+MIXED_TILE = 16
 # The EXIF Orientation tag: ExifTags.Base.Orientation in Pillow 9.3+.
 EXIF_ORIENTATION = 0x0112
 # glibc's mallopt(3) parameters, see keep_freed_memory().
@@ -253,13 +261,7 @@ def load_for_catalog(path: Path, size: tuple[int, int], rotate: int = 0) -> Imag
             orientation = image.getexif().get(EXIF_ORIENTATION, 1)
             image.draft(None, upright_size[::-1] if orientation in (5, 6, 7, 8) else upright_size)
         image = exif_upright(image)
-        image = resizable(image)
-        # Resize before flattening: Pillow resizes RGBA with premultiplied alpha,
-        # so transparent pixels do not bleed their (often black) colour into edges.
-        # Image.Resampling is Pillow 9.1+; Ubuntu 22.04's 9.0.1 has Image.LANCZOS.
-        lanczos = getattr(Image, "Resampling", Image).LANCZOS
-        image = image.resize(upright_size, lanczos, reducing_gap=REDUCING_GAP)
-    image = on_white(image)
+        image = shrink_on_white(resizable(image), upright_size)
     return image.rotate(-rotate, expand=True) if rotate else image
 
 
@@ -299,12 +301,76 @@ def resizable(image: Image.Image) -> Image.Image:
     return image.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV
 
 
+def shrink_on_white(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """An L, LA, RGB or RGBA image resized to ``size``, as RGB on white.
+
+    The picture of Pillow's resize (Lanczos after reducing, see REDUCING_GAP)
+    pasted onto white, without premultiplying the alpha of the whole image.
+    """
+    from PIL import Image
+
+    # Image.Resampling is Pillow 9.1+; Ubuntu 22.04's 9.0.1 has Image.LANCZOS.
+    lanczos = getattr(Image, "Resampling", Image).LANCZOS
+    factor = (
+        int(image.width / size[0] / REDUCING_GAP) or 1,
+        int(image.height / size[1] / REDUCING_GAP) or 1,
+    )
+    if image.mode not in ("LA", "RGBA") or factor == (1, 1):
+        # Pillow resizes LA and RGBA with premultiplied alpha, so transparent
+        # pixels do not bleed their colour into the edges.
+        return on_white(image.resize(size, lanczos, reducing_gap=REDUCING_GAP))
+    small = reduce_as_stored(image, factor)
+    across, down = factor
+    for x, y in mixed_tiles(small.getchannel("A")):
+        # The tile's pixels in the source, reduced premultiplied (Image.reduce of
+        # an LA or RGBA image does that): the same blocks as in the whole image.
+        right = min((x + MIXED_TILE) * across, image.width)
+        bottom = min((y + MIXED_TILE) * down, image.height)
+        tile = image.crop((x * across, y * down, right, bottom))
+        small.paste(tile.reduce(factor), (x, y))
+    # Lanczos for what is left (premultiplied by Pillow: the image is small now).
+    reduced_box = (0, 0, image.width / across, image.height / down)
+    return on_white(small.resize(size, lanczos, box=reduced_box))
+
+
+def reduce_as_stored(image: Image.Image, factor: tuple[int, int]) -> Image.Image:
+    """Each band averaged by blocks of ``factor`` as it is, alpha not premultiplied."""
+    try:
+        # Pillow's core reduce, which Image.reduce calls after premultiplying a copy
+        # of an LA or RGBA image. Not public: where it is not as in Pillow 9.0 to 13,
+        # the public way. Whatever it did with alpha would not show: its result is
+        # kept only where all pixels of a block are opaque, or all transparent.
+        image.load()
+        return image._new(image.im.reduce(factor, (0, 0, *image.size)))
+    except (AttributeError, TypeError, ValueError):
+        return reduce_bands(image, factor)
+
+
+def reduce_bands(image: Image.Image, factor: tuple[int, int]) -> Image.Image:
+    """reduce_as_stored by public means, 3 times as long: the bands are copied apart first."""
+    from PIL import Image
+
+    return Image.merge(image.mode, [band.reduce(factor) for band in image.split()])
+
+
+def mixed_tiles(alpha: Image.Image) -> Iterator[tuple[int, int]]:
+    """Top-left corners of the tiles (MIXED_TILE pixels a side) of ``alpha`` that
+    hold a value other than 0 and 255."""
+    mixed = alpha.point(lambda value: 255 if 0 < value < 255 else 0)
+    tiles = mixed.reduce(MIXED_TILE)  # more than 0 where any pixel is mixed
+    for index, value in enumerate(tiles.tobytes()):
+        if value:
+            yield index % tiles.width * MIXED_TILE, index // tiles.width * MIXED_TILE
+
+
 def on_white(image: Image.Image) -> Image.Image:
     """An RGB image, transparent areas composited onto white."""
     from PIL import Image
 
     if image.mode not in ("LA", "RGBA"):
         return image.convert("RGB")
+    if image.mode == "LA":  # pasted onto RGB, LA would be taken byte for byte as RGB
+        image = image.convert("RGBA")
     background = Image.new("RGB", image.size, "white")
     background.paste(image, mask=image.getchannel("A"))
     return background

@@ -6,7 +6,9 @@ imported for checks on small hand-made images. Results are read back with Pillow
 
 import hashlib
 import io
+import math
 import os
+import random
 import signal
 import struct
 import subprocess
@@ -16,7 +18,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 import changeImage
 from changeImage import Job, convert, load_for_catalog, make_plan
@@ -184,6 +186,135 @@ def test_transparent_areas_become_white_without_dark_edges(tmp_path):
     # blue: the transparent pixels' black does not darken the edge.
     for x in range(30):
         assert small.getpixel((x, 10))[2] >= 250
+
+
+# --- the resize: as Pillow's with the alpha premultiplied at full size, without paying for it --
+
+
+LANCZOS = getattr(Image, "Resampling", Image).LANCZOS  # Image.Resampling is Pillow 9.1+
+
+
+def premultiplied_resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """The reference: the whole image premultiplied, Pillow's resize, then onto white."""
+    premultiplied = image.convert({"LA": "La", "RGBA": "RGBa"}[image.mode])
+    small = premultiplied.resize(size, LANCZOS, reducing_gap=changeImage.REDUCING_GAP)
+    return changeImage.on_white(small.convert(image.mode))
+
+
+def largest_difference(a: Image.Image, b: Image.Image) -> int:
+    return max(high for _, high in ImageChops.difference(a, b).getextrema())
+
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    """Peak signal-to-noise ratio of two RGB pictures of one size, in dB."""
+    histogram = ImageChops.difference(a, b).histogram()
+    squares = sum(count * (index % 256) ** 2 for index, count in enumerate(histogram))
+    mse = squares / (a.width * a.height * 3)
+    return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def photo(size: tuple[int, int], under: tuple[int, int, int], alpha: Image.Image) -> Image.Image:
+    """A picture with some texture, ``under`` where ``alpha`` is 0 (as some editors export)."""
+    bands = [
+        Image.linear_gradient("L").resize(size),
+        Image.radial_gradient("L").resize(size),
+        Image.frombytes("L", size, random.Random(0).randbytes(size[0] * size[1])),  # grain
+    ]
+    transparent = alpha.point(lambda value: 255 if value else 0)
+    image = Image.composite(Image.merge("RGB", bands), Image.new("RGB", size, under), transparent)
+    image.putalpha(alpha)
+    return image
+
+
+def cut_out(size: tuple[int, int], soft: bool = False) -> Image.Image:
+    """The alpha of a rounded rectangle, its edges off the 5x5 grid, hard or soft."""
+    alpha = Image.new("L", size, 0)
+    ImageDraw.Draw(alpha).rounded_rectangle((33, 27, size[0] - 42, size[1] - 19), 40, fill=255)
+    return alpha.filter(ImageFilter.GaussianBlur(6)) if soft else alpha
+
+
+def one_mixed_block(size: tuple[int, int]) -> Image.Image:
+    """Opaque but for two transparent pixels: one block of mixed alpha, alone in its tile."""
+    alpha = Image.new("L", size, 255)
+    alpha.putpixel((203, 101), 0)
+    alpha.putpixel((204, 101), 0)
+    return alpha
+
+
+ALPHAS = {
+    "cut out": lambda size: cut_out(size),
+    "soft edges": lambda size: cut_out(size, soft=True),
+    "gradient": lambda size: Image.linear_gradient("L").rotate(90).resize(size),
+    "opaque": lambda size: Image.new("L", size, 255),
+    "one mixed block": one_mixed_block,
+}
+
+
+@pytest.mark.parametrize("alpha", ALPHAS)
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_resize_is_the_premultiplied_one(alpha, mode):
+    # 400x265 is 5x5 blocks of 80x53 exactly: only rounding may differ.
+    image = photo((400, 265), (0, 255, 0), ALPHAS[alpha]((400, 265)))
+    if mode == "LA":
+        image = image.convert("LA")
+
+    small = changeImage.shrink_on_white(image, (80, 53))
+
+    assert (small.mode, small.size) == ("RGB", (80, 53))
+    assert largest_difference(small, premultiplied_resize(image, (80, 53))) <= 1
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_pillows_private_reduce_still_reduces_the_bands_as_they_are(mode):
+    # reduce_as_stored calls a Pillow function that is not public: a new Pillow
+    # must still give with it what reducing the bands one by one gives.
+    image = photo((403, 269), (0, 255, 0), cut_out((403, 269), soft=True)).convert(mode)
+
+    reduced = changeImage.reduce_as_stored(image, (5, 3))
+
+    assert reduced == changeImage.reduce_bands(image, (5, 3))
+    assert (reduced.mode, reduced.size) == (mode, (81, 90))
+
+
+@pytest.mark.parametrize("alpha", ALPHAS)
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_resize_to_a_size_the_blocks_do_not_divide_keeps_the_picture(alpha, mode):
+    # 403x269 is 5x5 blocks of 81x54 (the last ones partial), then Lanczos to 80x53.
+    image = photo((403, 269), (0, 255, 0), ALPHAS[alpha]((403, 269)))
+    if mode == "LA":
+        image = image.convert("LA")
+
+    small = changeImage.shrink_on_white(image, (80, 53))
+
+    assert (small.mode, small.size) == ("RGB", (80, 53))
+    reference = premultiplied_resize(image, (80, 53))
+    assert psnr(small, reference) >= 40
+    assert largest_difference(small, reference) <= 4
+
+
+@pytest.mark.parametrize("size", [(80, 53), (77, 50)])
+def test_colour_under_transparent_pixels_never_shows(size):
+    alpha = cut_out((400, 265), soft=True)
+    on_black = photo((400, 265), (0, 0, 0), alpha)
+    on_green = photo((400, 265), (0, 255, 0), alpha)
+
+    small = changeImage.shrink_on_white(on_black, size)
+
+    assert small == changeImage.shrink_on_white(on_green, size)
+
+
+@pytest.mark.parametrize("size", [(80, 53), (77, 50)])
+def test_a_cut_out_has_no_dark_fringe(size):
+    blue = Image.new("RGBA", (400, 265), BLUE)
+    blue.putalpha(cut_out((400, 265)))  # transparent black around it
+
+    small = changeImage.shrink_on_white(blue, size)
+
+    # Between blue and white only: red and green alike, blue full. Black bleeding
+    # in would darken the blue; Lanczos ringing moves red and green together.
+    red, green, blue = small.split()
+    assert ImageChops.difference(red, green).getbbox() is None
+    assert blue.getextrema() == (255, 255)
 
 
 @pytest.mark.parametrize(
