@@ -6,9 +6,10 @@ that show them. Every ``*.jpeg`` of the folder is sent to ``CATALOG/upload/``
 as a multipart form (field ``file``), under the name the server will really
 store (``my fruit.jpeg`` goes as ``my_fruit.jpeg``, see catalog.py), --jobs at a
 time. An image the server already has is skipped (one listing of its
-/media/images/, then the names there are fetched and compared), so running it
-again after a failure uploads only what is missing; a different image of the
-same name there is a conflict, reported and not sent.
+/media/images/, then the names there are fetched and compared, once: what is
+learnt is kept for the next runs and run.py), so running it again after a
+failure uploads only what is missing; a different image of the same name there
+is a conflict, reported and not sent.
 
 $ ./supplier_image_upload.py -v supplier-data/images
 supplier-data/images/001.jpeg: uploaded
