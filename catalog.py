@@ -679,9 +679,9 @@ class Pace:
                 self.best = (rate, self.limit)
                 self.limit += 1
                 self.settled = self.limit == self.most
+                self._changed.notify()  # one more may go
             else:
                 self.limit, self.settled = self.best[1], True
-            self._changed.notify_all()
 
     def run(self, work: Callable[[T], R], item: T, stopped: threading.Event) -> R | None:
         """``work(item)`` once fewer than ``limit`` are running; nothing once ``stopped``."""
@@ -695,7 +695,7 @@ class Pace:
         finally:
             with self._changed:
                 self.busy -= 1
-                self._changed.notify_all()
+                self._changed.notify()  # one waiting thread, not all: they would only wake
 
     def wake(self) -> None:
         """Let the waiting threads see that their run stopped."""
