@@ -1,12 +1,20 @@
 """Tests for supplier_image_upload.py: every JPEG reaches the catalog once, whatever happens."""
 
+import re
 from pathlib import Path
 
 import pytest
 import requests
 from PIL import Image, ImageDraw
 
-from catalog import catalog_image_name, check_catalog_url, media_url
+from catalog import (
+    _IndexRows,
+    catalog_image_name,
+    catalog_session,
+    check_catalog_url,
+    listed_images,
+    media_url,
+)
 from cli import UsageError
 from supplier_image_upload import find_images
 
@@ -217,6 +225,25 @@ def test_with_a_listing_only_names_there_are_asked_for(lab, run_script, images: 
     assert result.returncode == 0, result.stderr
     assert image_fetches(lab) == [f"/media/images/{NAMES[0]}"]
     assert "3 images done, 1 skipped, 0 failed" in result.stderr
+
+
+def test_listing_rows_give_each_name_its_date_and_size(lab, images: Path) -> None:
+    upload_directly(lab, images / NAMES[0])
+    with catalog_session() as session:
+        rows = listed_images(session, lab.url)
+    assert list(rows) == [NAMES[0]]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d +[\d.]+[KM]?", rows[NAMES[0]])
+    # nginx's autoindex: the date and size follow the link on the same line of a <pre>.
+    nginx = (
+        '<html><body><h1>Index of /media/images/</h1><hr><pre><a href="../">../</a>\n'
+        '<a href="001.jpeg">001.jpeg</a>          22-Nov-2026 04:07       23456\n'
+        '<a href="my%20fruit.jpeg">my fruit.jpeg</a>     22-Nov-2026 04:08       12345\n'
+        "</pre><hr></body></html>"
+    )
+    assert _IndexRows.rows_in(nginx) == {
+        "001.jpeg": "22-Nov-2026 04:07 23456",
+        "my fruit.jpeg": "22-Nov-2026 04:08 12345",
+    }
 
 
 def test_same_size_but_another_picture_is_a_conflict(lab, run_script, tmp_path) -> None:
