@@ -508,11 +508,16 @@ def awaiting_answer(url: str, key: str) -> Iterator[None]:
     with _unanswered_lock:
         _unanswered.setdefault(url, {})[key] = time.monotonic()
     at_stop(_save_unanswered)
+    stopped = False
     try:
         yield
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM while it waited (--jobs 1): still unanswered
+        stopped = True
+        raise
     finally:
-        with _unanswered_lock:
-            _unanswered[url].pop(key, None)
+        if not stopped:
+            with _unanswered_lock:
+                _unanswered[url].pop(key, None)
 
 
 def _note_answer_time(response: requests.Response, *args: object, **kwargs: object) -> None:

@@ -147,15 +147,17 @@ def test_upload_stops_without_waiting_for_answers(start_lab, run_script, tmp_pat
     assert lab.images() == sorted(names)  # each once: no 001_AbC12x9.jpeg
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-def test_run_py_stops_without_waiting_for_answers(start_lab, run_script, tmp_path, stop):
+@pytest.mark.parametrize(
+    ("stop", "jobs"), [(signal.SIGINT, "2"), (signal.SIGTERM, "2"), (signal.SIGTERM, "1")]
+)
+def test_run_py_stops_without_waiting_for_answers(start_lab, run_script, tmp_path, stop, jobs):
     lab = start_lab()
     data = tmp_path / "supplier-data"
     make_jpegs(data / "images", COUNT)
     fruits = make_descriptions(data / "descriptions", COUNT)
     assert run_script("supplier_image_upload.py", data / "images", env=lab.env).returncode == 0
     lab.set_faults(delay=SLOW)
-    process = start("run.py", "-j", "2", data / "descriptions", env=lab.env, cwd=tmp_path)
+    process = start("run.py", "-j", jobs, data / "descriptions", env=lab.env, cwd=tmp_path)
     wait_for(lambda: lab.fruits())
     _, stderr, elapsed = interrupt(process, stop)
 
