@@ -59,6 +59,7 @@ from cli import (
     UsageError,
     env_default,
     finish,
+    imports_done,
     log,
     make_parser,
     setup_logging,
@@ -354,4 +355,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    imports_done()
     sys.exit(main())

@@ -57,6 +57,7 @@ from cli import (
     add_wait_argument,
     atomic_output,
     finish,
+    imports_done,
     log,
     make_parser,
     progress,
@@ -642,4 +643,5 @@ def convert_all(plan: Plan, args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
+    imports_done()
     sys.exit(main())

@@ -54,6 +54,7 @@ from cli import (
     add_wait_argument,
     finish,
     hold_lock,
+    imports_done,
     log,
     make_parser,
     setup_logging,
@@ -233,4 +234,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    imports_done()
     sys.exit(main())

@@ -52,6 +52,7 @@ from collections.abc import Iterator
 from cli import (
     StateError,
     atomic_output,
+    imports_done,
     log,
     make_parser,
     read_state,
@@ -674,4 +675,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    imports_done()
     sys.exit(main())

@@ -82,6 +82,7 @@ from cli import (
     env_default,
     finish,
     hold_lock,
+    imports_done,
     log,
     make_parser,
     plural,
@@ -485,4 +486,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    imports_done()
     sys.exit(main())

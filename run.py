@@ -59,6 +59,7 @@ from cli import (
     add_wait_argument,
     finish,
     hold_lock,
+    imports_done,
     log,
     make_parser,
     setup_logging,
@@ -171,4 +172,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    imports_done()
     sys.exit(main())

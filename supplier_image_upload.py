@@ -64,6 +64,7 @@ from cli import (
     add_wait_argument,
     finish,
     hold_lock,
+    imports_done,
     log,
     make_parser,
     progress,
@@ -265,4 +266,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    imports_done()
     sys.exit(main())
