@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         hold_lock("feedback.py", args.folder, args.wait)
 
     feedback_url = endpoint(base, "feedback")
-    with catalog_session(pool_size=args.jobs) as session:
+    with catalog_session(base, pool_size=args.jobs) as session:
         present = keys_present(session, feedback_url, key, args.dry_run, "review")
         if present is None:
             if not args.dry_run:

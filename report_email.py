@@ -383,7 +383,7 @@ def read_catalog(base_url: str, fruits: list[Description], errors: list[Descript
     be read."""
     import requests
 
-    with catalog_session() as session:
+    with catalog_session(base_url) as session:
         rows = fetch_list(session, endpoint(base_url, "fruits"))
         server = ServerImages(session, base_url)
 

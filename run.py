@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         hold_lock("run.py", args.folder, args.wait)
 
     fruits_url = endpoint(base, "fruits")
-    with catalog_session(pool_size=args.jobs) as session:
+    with catalog_session(base, pool_size=args.jobs) as session:
         present = keys_present(session, fruits_url, fruit_key, args.dry_run, "fruit")
         if present is None:
             if not args.dry_run:

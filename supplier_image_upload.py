@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     for result in refused:
         log.error("%s: %s", result.path, result.message)
 
-    with catalog_session(pool_size=args.jobs) as session:
+    with catalog_session(base, pool_size=args.jobs) as session:
         server = None
         # --force asks nothing of the server; a dry run with --force needs nothing from it.
         if images and not args.force:

@@ -265,7 +265,7 @@ def test_catalog_gone_mid_run_fails_the_rest_in_one_line(start_lab, tmp_path, ca
     lab.stop()
     fruits, _ = read_descriptions(write_descriptions(tmp_path / "descriptions", fruity(3)))
     with caplog.at_level(logging.INFO, logger="fruit-store"):
-        failed = upload(catalog_session(retries=0), endpoint(lab.url, "fruits"), fruits, jobs=1)
+        failed = upload(catalog_session(lab.url, retries=0), endpoint(lab.url, "fruits"), fruits, jobs=1)
     assert failed == 3
     assert [record.message for record in caplog.records] == [
         f"{fruits[0].path}: not uploaded: cannot reach the catalog at {lab.url}/fruits/: "
@@ -316,7 +316,7 @@ def test_other_answers_are_reported_with_status_and_text(start_lab, tmp_path) ->
     lab = start_lab(fail_rate=1.0, no_smtp=True)
     path = write_descriptions(tmp_path / "descriptions", fruity(1)) / "001.txt"
     problem = post_once(
-        catalog_session(retries=1),
+        catalog_session(lab.url, retries=1),
         endpoint(lab.url, "fruits"),
         read_description(path).as_json(),
         is_there=lambda: False,

@@ -1,6 +1,7 @@
 """Tests for supplier_image_upload.py: every JPEG reaches the catalog once, whatever happens."""
 
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,24 @@ def test_default_folder_comes_from_supplier_data(lab, run_script, images: Path) 
     env = dict(lab.env, SUPPLIER_DATA=str(images.parent))
     result = run_script(SCRIPT, env=env)
     assert result.returncode == 0, result.stderr
+    assert_each_once(lab, images, NAMES)
+
+
+def test_the_environments_proxy_settings_are_obeyed(lab, run_script, images: Path) -> None:
+    """The session reads them once (catalog_session), not at each request: still obeyed."""
+    with socket.socket() as probe:  # a proxy that is not there: nothing listens on the port
+        probe.bind(("127.0.0.1", 0))
+        no_proxy_there = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    env = {k: v for k, v in lab.env.items() if k.lower() not in ("http_proxy", "no_proxy")}
+    through_proxy = run_script(SCRIPT, images, env=dict(env, http_proxy=no_proxy_there))
+    assert through_proxy.returncode == 1
+    assert "cannot reach the catalog" in through_proxy.stderr
+    assert "Unable to connect to proxy" in through_proxy.stderr
+    assert lab.requests() == []
+
+    env.update(http_proxy=no_proxy_there, no_proxy="127.0.0.1")
+    direct = run_script(SCRIPT, images, env=env)
+    assert direct.returncode == 0, direct.stderr
     assert_each_once(lab, images, NAMES)
 
 
@@ -229,7 +248,7 @@ def test_with_a_listing_only_names_there_are_asked_for(lab, run_script, images: 
 
 def test_listing_rows_give_each_name_its_date_and_size(lab, images: Path) -> None:
     upload_directly(lab, images / NAMES[0])
-    with catalog_session() as session:
+    with catalog_session(lab.url) as session:
         rows = listed_images(session, lab.url)
     assert list(rows) == [NAMES[0]]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d +[\d.]+[KM]?", rows[NAMES[0]])
