@@ -265,7 +265,9 @@ def test_catalog_gone_mid_run_fails_the_rest_in_one_line(start_lab, tmp_path, ca
     lab.stop()
     fruits, _ = read_descriptions(write_descriptions(tmp_path / "descriptions", fruity(3)))
     with caplog.at_level(logging.INFO, logger="fruit-store"):
-        failed = upload(catalog_session(lab.url, retries=0), endpoint(lab.url, "fruits"), fruits, jobs=1)
+        failed = upload(
+            catalog_session(lab.url, retries=0), endpoint(lab.url, "fruits"), fruits, jobs=1
+        )
     assert failed == 3
     assert [record.message for record in caplog.records] == [
         f"{fruits[0].path}: not uploaded: cannot reach the catalog at {lab.url}/fruits/: "
