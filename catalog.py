@@ -12,10 +12,12 @@ costs nothing to a script that only needs a name rule.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import functools
 import hashlib
 import json
+import os
 import re
 import threading
 import time
@@ -293,6 +295,7 @@ def keys_present(
     None when the list cannot be read, said in one line: an error, or in a dry run a
     warning (the dry run then shows every ``noun``, since it cannot tell).
     """
+    wait_if_a_killed_run_was_sending(url)
     try:
         return {key(row) for row in fetch_list(session, url)}
     except CatalogError as error:
@@ -491,7 +494,7 @@ def save_known_images(path: Path, base_url: str, pictures: dict[str, dict[str, s
         log.warning("%s: cannot keep what was learnt of the server's pictures (%s)", path, error)
 
 
-# --- requests a stopped run left unanswered ----------------------------------------------
+# --- requests a stopped or killed run left unanswered ---------------------------------------
 #
 # Ctrl-C or SIGTERM ends a run at once (cli.py), leaving its last requests with the
 # server, which may still do them after we are gone. A run started right after would
@@ -499,10 +502,18 @@ def save_known_images(path: Path, base_url: str, pictures: dict[str, dict[str, s
 # a stopped run writes down which requests had no answer yet, and until when the server
 # may still be at them (twice the slowest answer seen, plus a second); the next run
 # waits until then before it looks whether one of those was done, and sends it only if not.
+#
+# kill -9 (the OOM killer, `timeout -s KILL`) lets a run write nothing. So while a run
+# sends, a file of its own says to which URLs and how slow the answers are
+# (sending/PID.json in the state folder; its time is that of the last answer); the
+# run removes it when it ends or stops. A run that finds the file of a process that is
+# gone waits, before its first look at that URL, as long as the server may still be at
+# the killed run's requests: it cannot tell which they were, so it looks at all again.
 
 _unanswered: dict[str, dict[str, float]] = {}  # URL -> {key: when sent} of requests in flight
 _answers = {"slowest": 0.0}
 _unanswered_lock = threading.Lock()
+_sending: dict = {"urls": [], "slowest": 0.0, "path": ""}  # this run's sending/PID.json
 
 
 def unanswered_path() -> Path:
@@ -514,6 +525,9 @@ def awaiting_answer(url: str, key: str) -> Iterator[None]:
     """While in the block, a request to ``url`` for ``key`` is sent and not answered yet."""
     with _unanswered_lock:
         _unanswered.setdefault(url, {})[key] = time.monotonic()
+        if url not in _sending["urls"]:
+            _sending["urls"].append(url)
+            _write_sending()
     at_stop(_save_unanswered)
     stopped = False
     try:
@@ -530,11 +544,40 @@ def awaiting_answer(url: str, key: str) -> Iterator[None]:
 def _note_answer_time(response: requests.Response, *args: object, **kwargs: object) -> None:
     """A requests response hook: the slowest answer so far (``elapsed``, to its headers)."""
     _answers["slowest"] = max(_answers["slowest"], response.elapsed.total_seconds())
+    if not _sending["path"]:
+        return
+    with _unanswered_lock:
+        if _answers["slowest"] > 1.5 * _sending["slowest"] + 0.01:
+            _write_sending()  # a few times a run: when the answers get much slower
+            return
+    with contextlib.suppress(OSError):
+        os.utime(_sending["path"])  # now the time of the last answer: a syscall per answer
+
+
+def _write_sending() -> None:
+    """(Re)write this run's sending/PID.json, removed when the run ends (or stops)."""
+    try:
+        path = _sending["path"] or os.path.join(state_folder(), "sending", f"{os.getpid()}.json")
+        _sending["slowest"] = _answers["slowest"]
+        write_state(path, "sending", {"urls": _sending["urls"], "slowest": _sending["slowest"]})
+    except (OSError, RuntimeError) as error:  # the run goes on; a kill -9 would go unseen
+        log.debug("cannot write down that this run is sending: %s", error)
+        return
+    if not _sending["path"]:
+        _sending["path"] = path
+        atexit.register(_remove_sending)
+
+
+def _remove_sending() -> None:
+    if _sending["path"]:
+        with contextlib.suppress(OSError):
+            os.unlink(_sending["path"])
 
 
 def _save_unanswered() -> None:
     """At a stop: the requests without an answer, and until when the server may do them."""
     now, clock = time.time(), time.monotonic()
+    _remove_sending()  # stopped, not killed: what follows says which requests, exactly
     with _unanswered_lock:
         waiting = {url: dict(keys) for url, keys in _unanswered.items() if keys}
     if not waiting:
@@ -565,6 +608,63 @@ def _unanswered_left(now: float) -> dict[str, dict[str, float]]:
 @functools.cache
 def _left_by_stopped_run() -> dict[str, dict[str, float]]:
     return _unanswered_left(time.time())
+
+
+def wait_if_a_killed_run_was_sending(url: str) -> None:
+    """Before the first look at ``url``: if a run killed while sending to it may have left
+    requests the server is still at, say so in one line and wait until it is done."""
+    try:
+        folder = os.path.join(state_folder(), "sending")
+        names = os.listdir(folder)
+    except (OSError, RuntimeError):
+        return
+    now, until, killed = time.time(), 0.0, []
+    for name in names:
+        pid = int(name.removesuffix(".json")) if name.removesuffix(".json").isdigit() else 0
+        if not pid or pid == os.getpid() or _is_running(pid):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            entry = read_state(path, "sending", "a killed run's requests")
+            urls, slowest = list(entry["urls"]), float(entry["slowest"])
+            last_answer = os.stat(path).st_mtime
+        except (StateError, RuntimeError, KeyError, TypeError, ValueError, OSError):
+            urls, slowest, last_answer = [], 0.0, 0.0  # unreadable: nothing to wait for
+        # Its requests may have been with the server from its last answer until now.
+        done_by = last_answer + min(2 * max(slowest, now - last_answer) + 1, HTTP_TIMEOUT[1])
+        if done_by <= now:  # an old kill: the server is done with it
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        elif url in urls:
+            until = max(until, done_by)
+            killed.append((pid, path))
+    if not killed:
+        return
+    log.warning(
+        "a run killed while sending to %s (pid %s) may have left requests with it: "
+        "waiting %.0f s for the server to be done before looking",
+        url,
+        ", ".join(str(pid) for pid, _ in killed),
+        until - now,
+    )
+    time.sleep(max(0.0, until - time.time()))
+    for _, path in killed:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    try:  # a zombie, killed and not yet waited for by its parent, is not running either
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 def wait_if_left_unanswered(url: str, key: str) -> bool:

@@ -64,6 +64,12 @@ def assert_one_interrupted_line(process, stderr: str, stop: signal.Signals, elap
     assert elapsed < 3
 
 
+def left_sending() -> list[str]:
+    """The files that say a run is sending (catalog.py): each run removes its own."""
+    folder = Path(os.environ["XDG_STATE_HOME"]) / "fruit-store" / "sending"
+    return sorted(path.name for path in folder.glob("*")) if folder.exists() else []
+
+
 def make_jpegs(folder: Path, count: int) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     names = [f"{index:03d}.jpeg" for index in range(1, count + 1)]
@@ -140,6 +146,7 @@ def test_upload_stops_without_waiting_for_answers(start_lab, run_script, tmp_pat
 
     assert_one_interrupted_line(process, stderr, stop, elapsed)
     assert len(lab.images()) < COUNT
+    assert left_sending() == []  # stopped, not killed: unanswered.json says which requests
     lab.set_faults(delay=0)
     rerun = run_script("supplier_image_upload.py", images, env=lab.env)
     assert rerun.returncode == 0, rerun.stderr
@@ -167,6 +174,41 @@ def test_run_py_stops_without_waiting_for_answers(start_lab, run_script, tmp_pat
     assert rerun.returncode == 0, rerun.stderr
     time.sleep(SLOW + 0.5)  # the stopped run's last requests are done by now
     assert sorted(row["name"] for row in lab.fruits()) == sorted(fruits)  # each once
+
+
+@pytest.mark.parametrize("script", ["supplier_image_upload.py", "run.py"])
+def test_a_run_started_right_after_one_killed_sends_nothing_twice(
+    start_lab, run_script, tmp_path, script
+):
+    """kill -9 (the OOM killer, a timeout's KILL) lets the run write nothing down: the
+    server is still at its last requests, and the next run must not send those again."""
+    lab = start_lab()
+    data = tmp_path / "supplier-data"
+    names = make_jpegs(data / "images", COUNT)
+    fruits = make_descriptions(data / "descriptions", COUNT)
+    if script == "run.py":
+        assert run_script("supplier_image_upload.py", data / "images", env=lab.env).returncode == 0
+    folder, done = (
+        (data / "descriptions", lab.fruits) if script == "run.py" else (data / "images", lab.images)
+    )
+    lab.set_faults(delay=SLOW)
+    process = start(script, "-j", "2", folder, env=lab.env, cwd=tmp_path)
+    wait_for(lambda: len(done()) >= 2)
+    time.sleep(SLOW / 5)  # the next two have gone: the server is at them for most of SLOW
+    process.kill()
+    process.communicate(timeout=15)
+    assert left_sending() == [f"{process.pid}.json"]
+
+    lab.set_faults(delay=0)
+    rerun = run_script(script, folder, env=lab.env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "killed" in rerun.stderr  # one line says why it waits before looking
+    assert left_sending() == []
+    time.sleep(SLOW + 0.5)  # the killed run's last requests are done by now
+    if script == "run.py":
+        assert sorted(row["name"] for row in lab.fruits()) == sorted(fruits)  # each once
+    else:
+        assert lab.images() == sorted(names)  # each once: no 001_AbC12x9.jpeg
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
