@@ -215,6 +215,13 @@ def describe_http_error(error: Exception) -> str:
             f"TLS failed ({_innermost(error)}): if the server speaks plain HTTP, "
             "write the URL with http://"
         )
+    if isinstance(error, requests.exceptions.ProxyError):
+        # urllib3 words it its own way in each version; the OS's reason is the same.
+        found = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(error))
+        return (
+            f"cannot connect to the proxy ({found.group(1) if found else _innermost(error)}): "
+            "check http_proxy and https_proxy, or put the catalog's host in no_proxy"
+        )
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return "connection timed out"
     if isinstance(error, requests.exceptions.Timeout):
