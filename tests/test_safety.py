@@ -211,6 +211,34 @@ def test_a_run_started_right_after_one_killed_sends_nothing_twice(
         assert lab.images() == sorted(names)  # each once: no 001_AbC12x9.jpeg
 
 
+def sending_file(pid: int, url: str, age: float = 0.0) -> Path:
+    """What a run sending to ``url`` keeps while it sends (catalog.py), its last answer
+    ``age`` seconds ago."""
+    from cli import state_folder, write_state
+
+    path = Path(state_folder()) / "sending" / f"{pid}.json"
+    write_state(path, "sending", {"urls": [url], "slowest": 0.5})
+    os.utime(path, (time.time() - age, time.time() - age))
+    return path
+
+
+def test_a_run_still_sending_or_killed_long_ago_makes_nobody_wait(caplog) -> None:
+    import logging
+
+    from catalog import wait_if_a_killed_run_was_sending
+
+    url = "http://127.0.0.1:9/fruits/"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    running = sending_file(os.getppid(), url)  # alive: it sees to its own requests
+    killed_long_ago = sending_file(int(gone.stdout), url, age=120)
+    with caplog.at_level(logging.INFO, logger="fruit-store"):
+        wait_if_a_killed_run_was_sending(url)
+    assert caplog.records == []  # no wait, which always says so
+    assert running.exists()
+    assert not killed_long_ago.exists()  # the server is long done: removed unread
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_report_email_stops_while_the_mail_server_is_silent(lab, run_script, tmp_path, stop):
     data = tmp_path / "supplier-data"
