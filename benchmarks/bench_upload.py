@@ -12,7 +12,9 @@ already has their pictures, uploaded by supplier_image_upload.py as in the chain
 is done with the lab answering at once and with ``--delay`` (default 20 ms)
 added before each answer (the lab's ``delay`` fault: a server a network hop
 away). The lab is started before each run and checked after it (every image or
-fruit there exactly once); neither is timed.
+fruit there exactly once); neither is timed. At 0 ms the upload also times, in the
+same turns, two clients that post 2 at a time and check nothing
+(benchmarks/reference/): what requests itself allows, and http.client.
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ from benchlib import PLAIN, ROOT, make_jpegs, median, record, run_process, take_
 
 from lab.control import launch_lab
 
+REFERENCE = ROOT / "benchmarks" / "reference"
+# Clients that post 2 at a time and check nothing (benchmarks/reference/), taking turns
+# with the two ways at 0 ms: how fast the upload could be with requests, and without it.
+REFERENCES = {
+    "upload_requests.py": "for scale, requests posting 2 at a time and checking nothing",
+    "upload_http_client.py": "http.client doing the same",
+}
 FRUITS = ["Apple", "Avocado", "Blackberry", "Grape", "Kiwifruit", "Lemon", "Mango", "Plum"]
 
 
@@ -116,13 +125,15 @@ def main() -> int:
                 "--url",
             ]
             if args.only != "run.py":
-                runs = take_turns(
-                    {
-                        "plain": upload_way(work, plain, delay, images),
-                        "script": upload_way(work, script, delay, images),
-                    },
-                    args.repeat_far if delay else args.repeat,
-                )
+                ways = {
+                    "plain": upload_way(work, plain, delay, images),
+                    "script": upload_way(work, script, delay, images),
+                }
+                if not delay:  # for scale: what the HTTP client itself allows, on this server
+                    for name in REFERENCES:
+                        command = [python, str(REFERENCE / name), str(images[0].parent)]
+                        ways[name] = upload_way(work, command, delay, images)
+                runs = take_turns(ways, args.repeat_far if delay else args.repeat)
                 report("upload", f"{args.count} JPEGs", where, runs, goal=3.0 if delay else 1.3)
 
             plain = [python, str(PLAIN / "run.py"), str(work / "data" / "descriptions")]
@@ -147,6 +158,11 @@ def main() -> int:
 
 def report(step: str, size: str, where: str, runs: dict, goal: float) -> None:
     plain, script = median(runs["plain"]), median(runs["script"])
+    scale = "".join(
+        f"; {REFERENCES[name]}: {median(runs[name]):.3g} s, {plain / median(runs[name]):.2f}x"
+        for name in REFERENCES
+        if name in runs
+    )
     record(
         {
             "step": f"{step}, {size}, {where}",
@@ -159,7 +175,7 @@ def report(step: str, size: str, where: str, runs: dict, goal: float) -> None:
             "runs": len(runs["plain"]),
             "note": f"CPU seconds, client + lab server: plain {median(runs['plain'], 'cpu'):.2f} "
             f"+ {median(runs['plain'], 'server'):.2f}, script {median(runs['script'], 'cpu'):.2f} "
-            f"+ {median(runs['script'], 'server'):.2f}",
+            f"+ {median(runs['script'], 'server'):.2f}{scale}",
         }
     )
 
