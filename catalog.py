@@ -520,7 +520,7 @@ def save_known_images(path: Path, base_url: str, pictures: dict[str, dict[str, s
 _unanswered: dict[str, dict[str, float]] = {}  # URL -> {key: when sent} of requests in flight
 _answers = {"slowest": 0.0}
 _unanswered_lock = threading.Lock()
-_sending: dict = {"urls": [], "slowest": 0.0, "path": ""}  # this run's sending/PID.json
+_sending: dict = {"urls": [], "slowest": 0.0, "path": "", "started": None}  # sending/PID.json
 
 
 def unanswered_path() -> Path:
@@ -566,7 +566,10 @@ def _write_sending() -> None:
     try:
         path = _sending["path"] or os.path.join(state_folder(), "sending", f"{os.getpid()}.json")
         _sending["slowest"] = _answers["slowest"]
-        write_state(path, "sending", {"urls": _sending["urls"], "slowest": _sending["slowest"]})
+        if _sending["started"] is None:  # so that a process given this PID later is not us
+            _sending["started"] = _process_started(os.getpid())
+        entry = {key: _sending[key] for key in ("urls", "slowest", "started")}
+        write_state(path, "sending", entry)
     except (OSError, RuntimeError) as error:  # the run goes on; a kill -9 would go unseen
         log.debug("cannot write down that this run is sending: %s", error)
         return
@@ -628,15 +631,18 @@ def wait_if_a_killed_run_was_sending(url: str) -> None:
     now, until, killed = time.time(), 0.0, []
     for name in names:
         pid = int(name.removesuffix(".json")) if name.removesuffix(".json").isdigit() else 0
-        if not pid or pid == os.getpid() or _is_running(pid):
+        if not pid or pid == os.getpid():
             continue
         path = os.path.join(folder, name)
         try:
             entry = read_state(path, "sending", "a killed run's requests")
             urls, slowest = list(entry["urls"]), float(entry["slowest"])
+            started = entry.get("started")  # None: written where /proc was not to be read
             last_answer = os.stat(path).st_mtime
         except (StateError, RuntimeError, KeyError, TypeError, ValueError, OSError):
-            urls, slowest, last_answer = [], 0.0, 0.0  # unreadable: nothing to wait for
+            urls, slowest, started, last_answer = [], 0.0, None, 0.0  # nothing to wait for
+        if _is_running(pid, started if isinstance(started, int) else None):
+            continue
         # Its requests may have been with the server from its last answer until now.
         done_by = last_answer + min(2 * max(slowest, now - last_answer) + 1, HTTP_TIMEOUT[1])
         if done_by <= now:  # an old kill: the server is done with it
@@ -660,18 +666,36 @@ def wait_if_a_killed_run_was_sending(url: str) -> None:
             os.unlink(path)
 
 
-def _is_running(pid: int) -> bool:
+def _is_running(pid: int, started: int | None = None) -> bool:
+    """Whether the run ``pid`` runs: a process that is not a zombie (killed, not yet waited
+    for by its parent) and, where the run wrote down when it ``started``, not a process
+    that was given its PID since."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
+    except PermissionError:  # another user's process: /proc tells whether it is the run
+        pass
+    fields = _proc_stat(pid)
+    if fields is None:  # no /proc here: the PID is all there is
         return True
-    try:  # a zombie, killed and not yet waited for by its parent, is not running either
+    return fields[0] != b"Z" and started in (None, int(fields[19]))
+
+
+def _process_started(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks after boot (Linux); None elsewhere."""
+    fields = _proc_stat(pid)
+    return int(fields[19]) if fields else None
+
+
+def _proc_stat(pid: int) -> list[bytes] | None:
+    """The fields of ``/proc/PID/stat`` from the state on (``fields[19]``: its start time)."""
+    try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
+            fields = stat.read().rpartition(b")")[2].split()
+    except OSError:
+        return None
+    return fields if len(fields) > 19 else None
 
 
 def wait_if_left_unanswered(url: str, key: str) -> bool:

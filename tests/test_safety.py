@@ -4,6 +4,7 @@ Real processes get real signals; the lab is slowed (its ``delay`` fault) so that
 a run is caught in the middle; a full disk is a small tmpfs.
 """
 
+import json
 import os
 import signal
 import socket
@@ -211,13 +212,13 @@ def test_a_run_started_right_after_one_killed_sends_nothing_twice(
         assert lab.images() == sorted(names)  # each once: no 001_AbC12x9.jpeg
 
 
-def sending_file(pid: int, url: str, age: float = 0.0) -> Path:
+def sending_file(pid: int, url: str, age: float = 0.0, **entry) -> Path:
     """What a run sending to ``url`` keeps while it sends (catalog.py), its last answer
-    ``age`` seconds ago."""
+    ``age`` seconds ago; ``entry`` adds to it or changes it."""
     from cli import state_folder, write_state
 
     path = Path(state_folder()) / "sending" / f"{pid}.json"
-    write_state(path, "sending", {"urls": [url], "slowest": 0.5})
+    write_state(path, "sending", {"urls": [url], "slowest": 0.5, **entry})
     os.utime(path, (time.time() - age, time.time() - age))
     return path
 
@@ -237,6 +238,53 @@ def test_a_run_still_sending_or_killed_long_ago_makes_nobody_wait(caplog) -> Non
     assert caplog.records == []  # no wait, which always says so
     assert running.exists()
     assert not killed_long_ago.exists()  # the server is long done: removed unread
+
+
+def started_at(pid: int) -> int:
+    """When process ``pid`` started, in clock ticks after boot: field 22 of /proc/PID/stat."""
+    return int(Path(f"/proc/{pid}/stat").read_bytes().rpartition(b")")[2].split()[19])
+
+
+def test_a_killed_runs_pid_taken_by_another_process_still_makes_the_next_run_wait(caplog):
+    """PIDs are reused: the process that has the killed run's PID now is not that run,
+    and its start time tells."""
+    import logging
+
+    from catalog import wait_if_a_killed_run_was_sending
+
+    url = "http://127.0.0.1:9/upload/"
+    with subprocess.Popen(["sleep", "30"]) as other:  # has the PID now
+        try:
+            killed = sending_file(other.pid, url, slowest=0.1, started=started_at(other.pid) - 1)
+            running = sending_file(os.getppid(), url, started=started_at(os.getppid()))
+            with caplog.at_level(logging.INFO, logger="fruit-store"):
+                begun = time.monotonic()
+                wait_if_a_killed_run_was_sending(url)
+                waited = time.monotonic() - begun
+        finally:
+            other.kill()
+    assert [record.levelname for record in caplog.records] == ["WARNING"]
+    assert f"(pid {other.pid})" in caplog.text  # the killed run only, not the running one
+    assert 0.8 < waited < 3  # until the server must be done: 2 x 0.1 s + 1 s from its file
+    assert not killed.exists() and running.exists()
+
+
+def test_a_run_writes_when_it_started_to_tell_itself_from_a_later_process(
+    lab, run_script, tmp_path
+):
+    """What the test above relies on: the file a run keeps while sending says when it started."""
+    from cli import state_folder
+
+    images = tmp_path / "supplier-data" / "images"
+    make_jpegs(images, 2)
+    lab.set_faults(delay=1.0)
+    process = start("supplier_image_upload.py", images, env=lab.env, cwd=tmp_path)
+    sending = Path(state_folder()) / "sending" / f"{process.pid}.json"
+    wait_for(sending.exists)
+    entry = json.loads(sending.read_text())["sending"]
+    assert entry["started"] == started_at(process.pid)
+    process.kill()
+    process.communicate(timeout=15)
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
