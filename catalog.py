@@ -520,7 +520,7 @@ def save_known_images(path: Path, base_url: str, pictures: dict[str, dict[str, s
 _unanswered: dict[str, dict[str, float]] = {}  # URL -> {key: when sent} of requests in flight
 _answers = {"slowest": 0.0}
 _unanswered_lock = threading.Lock()
-_sending: dict = {"urls": [], "slowest": 0.0, "path": "", "started": None}  # sending/PID.json
+_sending: dict = {"urls": [], "slowest": 0.0, "path": ""}  # this run's sending/PID.json
 
 
 def unanswered_path() -> Path:
@@ -566,9 +566,9 @@ def _write_sending() -> None:
     try:
         path = _sending["path"] or os.path.join(state_folder(), "sending", f"{os.getpid()}.json")
         _sending["slowest"] = _answers["slowest"]
-        if _sending["started"] is None:  # so that a process given this PID later is not us
-            _sending["started"] = _process_started(os.getpid())
-        entry = {key: _sending[key] for key in ("urls", "slowest", "started")}
+        # When this process started: a process given its PID later is not this run.
+        started = _process_started(os.getpid())
+        entry = {"urls": _sending["urls"], "slowest": _sending["slowest"], "started": started}
         write_state(path, "sending", entry)
     except (OSError, RuntimeError) as error:  # the run goes on; a kill -9 would go unseen
         log.debug("cannot write down that this run is sending: %s", error)
