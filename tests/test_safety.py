@@ -265,13 +265,11 @@ def test_a_killed_runs_pid_taken_by_another_process_still_makes_the_next_run_wai
             other.kill()
     assert [record.levelname for record in caplog.records] == ["WARNING"]
     assert f"(pid {other.pid})" in caplog.text  # the killed run only, not the running one
-    assert 0.8 < waited < 3  # until the server must be done: 2 x 0.1 s + 1 s from its file
+    assert 0.8 < waited < 5  # until the server must be done: 2 x 0.1 s + 1 s from its file
     assert not killed.exists() and running.exists()
 
 
-def test_a_run_writes_when_it_started_to_tell_itself_from_a_later_process(
-    lab, run_script, tmp_path
-):
+def test_a_run_writes_when_it_started_to_tell_itself_from_a_later_process(lab, tmp_path):
     """What the test above relies on: the file a run keeps while sending says when it started."""
     from cli import state_folder
 
