@@ -26,11 +26,20 @@ import tempfile
 from pathlib import Path
 
 import psutil
-from benchlib import PLAIN, ROOT, make_jpegs, median, record, run_process, take_turns, user_env
+from benchlib import (
+    PLAIN,
+    REFERENCE,
+    ROOT,
+    make_jpegs,
+    median,
+    record,
+    run_process,
+    take_turns,
+    user_env,
+)
 
 from lab.control import launch_lab
 
-REFERENCE = ROOT / "benchmarks" / "reference"
 # Clients that post 2 at a time and check nothing (benchmarks/reference/), taking turns
 # with the two ways at 0 ms: how fast the upload could be with requests, and without it.
 REFERENCES = {

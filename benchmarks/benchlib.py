@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAIN = Path(__file__).resolve().parent / "plain"
+REFERENCE = Path(__file__).resolve().parent / "reference"
 sys.path.insert(0, str(ROOT))
 
 # Linux keeps a process's peak memory across exec, and wait4 gives the usage of

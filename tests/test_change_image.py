@@ -250,13 +250,17 @@ ALPHAS = {
 }
 
 
+def green_photo(size: tuple[int, int], alpha: str, mode: str) -> Image.Image:
+    """A green photo of ``size`` with the alpha band ``ALPHAS[alpha]``, in ``mode``."""
+    image = photo(size, (0, 255, 0), ALPHAS[alpha](size))
+    return image.convert("LA") if mode == "LA" else image
+
+
 @pytest.mark.parametrize("alpha", ALPHAS)
 @pytest.mark.parametrize("mode", ["RGBA", "LA"])
 def test_resize_is_the_premultiplied_one(alpha, mode):
     # 400x265 is 5x5 blocks of 80x53 exactly: only rounding may differ.
-    image = photo((400, 265), (0, 255, 0), ALPHAS[alpha]((400, 265)))
-    if mode == "LA":
-        image = image.convert("LA")
+    image = green_photo((400, 265), alpha, mode)
 
     small = changeImage.shrink_on_white(image, (80, 53))
 
@@ -280,9 +284,7 @@ def test_pillows_private_reduce_still_reduces_the_bands_as_they_are(mode):
 @pytest.mark.parametrize("mode", ["RGBA", "LA"])
 def test_resize_to_a_size_the_blocks_do_not_divide_keeps_the_picture(alpha, mode):
     # 403x269 is 5x5 blocks of 81x54 (the last ones partial), then Lanczos to 80x53.
-    image = photo((403, 269), (0, 255, 0), ALPHAS[alpha]((403, 269)))
-    if mode == "LA":
-        image = image.convert("LA")
+    image = green_photo((403, 269), alpha, mode)
 
     small = changeImage.shrink_on_white(image, (80, 53))
 
