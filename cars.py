@@ -70,6 +70,8 @@ DEFAULT_PDF = "/tmp/cars.pdf"
 TITLE = SUBJECT = "Sales summary for last month"
 CHART_CARS = 10  # the course's challenge: the 10 best-selling cars by revenue
 # $1234.50, $1,234.50, 1234 (the dollar sign and the cents are optional; no sign)
+# Beyond any real sale; sums and cents stay exact within Decimal's 28 digits.
+MOST_DOLLARS, MOST_CARS = Decimal(10**12), 10**9
 _PRICE = re.compile(r"\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 
 
@@ -101,7 +103,7 @@ class Sale:
 def load_records(path: Path) -> list:
     """The JSON list in ``path``; UsageError (one line, what to do) if there is none."""
     try:
-        with open(path, encoding="utf-8") as file:
+        with open(path, encoding="utf-8-sig") as file:  # a BOM, as Excel writes it, is fine
             # Decimal, never float: a price written as a number keeps its exact cents.
             records = json.load(file, parse_float=Decimal)
     except FileNotFoundError:
@@ -117,6 +119,8 @@ def load_records(path: Path) -> list:
         raise UsageError(
             f"{path}:{error.lineno}: not valid JSON ({error.msg}): check the export"
         ) from None
+    except RecursionError:
+        raise UsageError(f"{path}: lists nested too deep to be sales: check the export") from None
     if not isinstance(records, list):
         raise UsageError(f"{path}: not a list of sales records ([{{...}}, ...])")
     if not records:
@@ -163,7 +167,7 @@ def parse_sale(record: object) -> Sale:
     except ValueError as error:
         problems.append(str(error))
     count = record.get("total_sales")
-    if not (_is_whole(count) and count >= 0):
+    if not (_is_whole(count) and 0 <= count <= MOST_CARS):
         problems.append(_bad(record, "total_sales", "is not a whole number of cars (0 or more)"))
     if problems:
         raise ValueError("; ".join(problems))
@@ -193,10 +197,13 @@ def _shown(value: object) -> str:
 
 def parse_price(price: object) -> Decimal:
     """``"$1,234.50"`` -> Decimal("1234.50"); a JSON number is taken as dollars too."""
-    if isinstance(price, (int, Decimal)) and not isinstance(price, bool) and price >= 0:
-        return Decimal(price)
-    if isinstance(price, str) and _PRICE.fullmatch(price.strip()):
-        return Decimal(price.strip().lstrip("$").replace(",", ""))
+    amount = None
+    if isinstance(price, (int, Decimal)) and not isinstance(price, bool):
+        amount = Decimal(price)
+    elif isinstance(price, str) and _PRICE.fullmatch(price.strip()):
+        amount = Decimal(price.strip().lstrip("$").replace(",", ""))
+    if amount is not None and 0 <= amount <= MOST_DOLLARS:
+        return amount
     raise ValueError(_bad({"price": price}, "price", "is not an amount like $1234.50"))
 
 
@@ -319,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args)
     try:
         sender, recipient = emails.default_sender(), emails.default_recipient()
+        emails.check_addresses(sender, recipient)
         settings = None
         if not args.dry_run:  # check the mail settings before doing any work
             settings = emails.prompt_for_password(emails.SmtpSettings.from_env())
@@ -346,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         return finish(len(sales), 0, len(problems), "records", dry_run=True)
     try:
         emails.send(message, settings)
+    except emails.MailPartlyRefused as error:
+        log.error("sent, but %s", error)
+        finish(len(sales), 0, len(problems), "records")
+        return EXIT_SOME_FAILED
     except emails.MailError as error:
         log.error("not sent: %s", error)
         finish(len(sales), 0, len(problems), "records")

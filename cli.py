@@ -572,12 +572,18 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     it, so that a crash leaves the old file or the new one. A killed run leaves at
     most a hidden ``.NAME.*.tmp`` file, never a half-written ``path``. An OSError
     with an error number (no space, I/O error, read-only) is raised naming ``path``,
-    and the temporary file is removed.
+    and the temporary file is removed. A ``path`` that is a folder, a symlink, a
+    device or a FIFO is left as it is (OSError).
     """
     import tempfile
     from pathlib import Path
 
     path = Path(path)
+    with contextlib.suppress(FileNotFoundError):
+        # The rename would put a file where a symlink, a device (/dev/null) or a FIFO was.
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            why = "not a plain file but a folder, symlink or device"
+            raise OSError(errno.EEXIST, why, str(path))
     temporary = None
     try:
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -674,13 +680,14 @@ def read_state(path: str | Path, section: str, script: str) -> dict:
     except OSError as error:
         log.warning("%s: cannot read the state (%s): starting afresh", path, error.strerror)
         return {}
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # before open(), which refuses a folder
+        os.close(fd)
+        raise StateError(
+            f"{path}: not a regular file (a folder, a FIFO or a device?): remove it, or "
+            "choose another file with --state"
+        )
     try:
         with open(fd, "rb") as file:
-            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                raise StateError(
-                    f"{path}: not a regular file (a FIFO or a device?): remove it, or choose "
-                    "another file with --state"
-                )
             import json  # here, not at the top: a machine that stays healthy has no state
 
             data = json.loads(file.read().decode("utf-8"))

@@ -65,6 +65,13 @@ class MailConfigError(MailError, UsageError):
     """The SMTP settings are wrong or unsafe: nothing was sent, nothing was tried (exit 2)."""
 
 
+class MailPartlyRefused(MailError):
+    """The message went out to some recipients and was refused for the others.
+
+    It must not be sent again: the ones who got it would get it twice.
+    """
+
+
 # --- who sends to whom ------------------------------------------------------------
 
 
@@ -97,13 +104,14 @@ def generate_email(
     The attachment's MIME type is guessed from its name (``application/octet-stream``
     when unknown) and it is named by its base name, as the course's ``emails.py`` does.
     """
+    check_addresses(sender, recipient)
     message = EmailMessage()
     try:
         message["From"] = sender
         message["To"] = recipient
         message["Subject"] = subject
     except ValueError as error:  # a line break in a header: it would forge others
-        raise MailConfigError(f"cannot use that sender, recipient or subject: {error}") from None
+        raise MailConfigError(f"cannot use that subject: {error}") from None
     message["Date"] = email.utils.formatdate(localtime=True)
     # The sender's domain, not socket.getfqdn(), which may wait for a slow DNS.
     message["Message-ID"] = email.utils.make_msgid(domain=_domain_of(sender))
@@ -134,6 +142,31 @@ def guess_mime_type(filename: str) -> str:
     if mime_type is None or encoding is not None:
         return "application/octet-stream"
     return mime_type
+
+
+def check_addresses(sender: str, recipient: str) -> None:
+    """MailConfigError unless each is a list of ``name@domain``, commas between.
+
+    smtplib would guess at anything else: ``a@example.com;b@example.com`` reaches only
+    a, ``not an address`` goes to a local user ``not``.
+    """
+    headers = EmailMessage()
+    for setting, name, text in (
+        ("MAIL_FROM / --from", "From", sender),
+        ("MAIL_TO / --to", "To", recipient),
+    ):
+        try:
+            headers[name] = text
+        except ValueError as error:  # a line break in a header: it would forge others
+            raise MailConfigError(f"cannot use {text!r} ({setting}): {error}") from None
+        parsed = headers[name].addresses
+        addresses = email.utils.getaddresses([text])
+        good = [address for address in parsed if address.username and address.domain]
+        if not addresses or len(good) != len(addresses) or len(parsed) != len(addresses):
+            raise MailConfigError(
+                f"{setting} {text!r} is not a list of addresses such as name@example.com "
+                "or root@localhost (separate several with commas)"
+            )
 
 
 def _domain_of(address: str) -> str:
@@ -176,6 +209,10 @@ class SmtpSettings:
             )
         if not 0 < self.port < 65536:
             raise MailConfigError(f"SMTP_PORT={self.port} is not a port number (1-65535)")
+        try:  # as socket would encode it: an empty or too long label is no host name
+            self.host.encode("idna")
+        except UnicodeError:
+            raise MailConfigError(f"SMTP_HOST={self.host!r} is not a host name") from None
 
     @property
     def address(self) -> str:
@@ -246,15 +283,29 @@ def send_email(message: EmailMessage, settings: SmtpSettings | None = None) -> N
     """Send ``message`` to its To/Cc recipients; raise MailError (one line) if it was not sent."""
     settings = settings or SmtpSettings.from_env()
     check_settings(settings)
-    with _explained(settings), _connect(settings) as server:
-        if settings.user:
-            server.login(settings.user, settings.password or "")
-        refused = server.send_message(message)
+    with _explained(settings):
+        server = _connect(settings)
+        try:
+            if settings.user:
+                server.login(settings.user, settings.password or "")
+            refused = server.send_message(message)
+        except BaseException:
+            server.close()
+            raise
+    _hang_up(server)
     if refused:  # some recipients took it, these did not
-        raise MailError(
-            f"the mail server {settings.address} refused {_recipients(refused)}: "
-            "the others got it; check MAIL_TO / --to"
+        raise MailPartlyRefused(
+            f"the mail server {settings.address} refused {_recipients(refused)}; "
+            "the others got it: check MAIL_TO / --to"
         )
+
+
+def _hang_up(server: smtplib.SMTP) -> None:
+    """QUIT once the message is accepted: whatever the server answers, it was sent."""
+    try:
+        server.quit()
+    except (smtplib.SMTPException, OSError):
+        server.close()
 
 
 send = send_email  # the course's lab-3 name (emails.send(message))
@@ -305,9 +356,11 @@ def _explained(settings: SmtpSettings) -> Iterator[None]:
             f"{where} refused {_recipients(error.recipients)}: check MAIL_TO / --to"
         ) from None
     except smtplib.SMTPSenderRefused as error:
+        what = "check MAIL_FROM / --from"
+        if error.smtp_code == 530:  # "Authentication required", "Must issue a STARTTLS first"
+            what = "it wants a login: set SMTP_USER, SMTP_PASSWORD and SMTP_SECURITY=starttls"
         raise MailError(
-            f"{where} refused the sender {error.sender} ({_answer(error)}): "
-            "check MAIL_FROM / --from"
+            f"{where} refused the sender {error.sender} ({_answer(error)}): {what}"
         ) from None
     except smtplib.SMTPServerDisconnected as error:
         if "timed out" in str(error):  # smtplib's wording for a socket timeout while reading

@@ -150,7 +150,10 @@ def check_disk(path: str, min_percent: float) -> Result:
         reason = error.strerror or str(error)
         detail = f"cannot check the disk space of {shown}: {reason} (check --disk-path)"
         return Result("disk", UNKNOWN, problem, detail, None, shown)
-    free = usage.free / usage.total * 100 if usage.total else 0.0
+    if not usage.total:  # /proc, /sys: nothing to fill, nothing to measure
+        detail = f"{shown} has no disk space to check (a virtual file system?): check --disk-path"
+        return Result("disk", UNKNOWN, problem, detail, None, shown)
+    free = usage.free / usage.total * 100
     detail = f"available disk space on {shown} {free:.1f}%"
     if free < min_percent:
         return Result("disk", CRITICAL, problem, f"{detail} < {number(min_percent)}%", free, shown)
@@ -352,13 +355,18 @@ def send_notices(notices: list[Notice]) -> tuple[set[str], bool]:
     import emails  # only when there is something to send: most runs have nothing
 
     sent: set[str] = set()
+    all_sent = True
     try:
         sender, recipient = emails.default_sender(), emails.default_recipient()
         for notice in notices:
             message = emails.generate_error_report(sender, recipient, notice.subject, notice.body)
-            emails.send_email(message)
+            try:
+                emails.send_email(message)
+                log.info('sent "%s" to %s', notice.subject, recipient)
+            except emails.MailPartlyRefused as error:  # sent: again would be twice for the others
+                log.error('health_check.py: sent "%s", but %s', notice.subject, error)
+                all_sent = False
             sent.add(notice.key)
-            log.info('sent "%s" to %s', notice.subject, recipient)
     except emails.MailError as error:  # MailConfigError too: no login name, a bad password
         unsent = [notice.subject for notice in notices if notice.key not in sent]
         log.error(
@@ -368,7 +376,7 @@ def send_notices(notices: list[Notice]) -> tuple[set[str], bool]:
             error,
         )
         return sent, False
-    return sent, True
+    return sent, all_sent
 
 
 # --- Prometheus textfile ------------------------------------------------------------------

@@ -403,10 +403,12 @@ def read_catalog(base_url: str, fruits: list[Description], errors: list[Descript
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args)
-    if not args.dry_run:  # one run at a time writes and mails this report: a second exits 75
+    if not args.dry_run:  # one run at a time writes this PDF, and mails: a second exits 75
         hold_lock("report_email.py", args.pdf, args.wait)
+        hold_lock("report_email.py", args.state, args.wait)  # even to another PDF
     try:
         recipient = args.recipient or emails.default_recipient()
+        emails.check_addresses(args.sender, recipient)
         settings = None
         if not args.dry_run:  # check the mail settings before doing any work
             settings = emails.prompt_for_password(emails.SmtpSettings.from_env())
@@ -464,13 +466,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         sys.stdout.write(emails.format_message(message))
         return finish(done, 0, failed, "description files", dry_run=True)
+    partly_refused = False
     try:
         emails.send_email(message, settings)
+        log.info('sent "%s" to %s through %s', args.subject, recipient, settings.address)
+    except emails.MailPartlyRefused as error:  # remembered as sent: the others have it
+        log.error("sent, but %s", error)
+        partly_refused = True
     except emails.MailError as error:
         log.error("not sent: %s", error)
         finish(done, 0, failed, "description files")
         return EXIT_SOME_FAILED
-    log.info('sent "%s" to %s through %s', args.subject, recipient, settings.address)
     sent[key] = {"digest": digest, "sent": datetime.datetime.now().astimezone().isoformat()}
     try:
         save_sent(args.state, sent)
@@ -482,7 +488,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         finish(done, 0, failed, "description files")
         return EXIT_SOME_FAILED
-    return finish(done, 0, failed, "description files")
+    status = finish(done, 0, failed, "description files")
+    return EXIT_SOME_FAILED if partly_refused else status
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import socket
+import stat
 from decimal import Decimal
 
 import pytest
@@ -250,6 +251,7 @@ def test_dry_run_prints_the_message_and_sends_nothing(start_lab, run_script, tmp
         (b"\xff\xfe[]", "car_sales.json: not UTF-8 text"),
         ('{"id": 1}', "car_sales.json: not a list of sales records"),
         ("[]", "car_sales.json: the list of sales is empty: nothing to summarise"),
+        ("[" * 100_000, "car_sales.json: lists nested too deep to be sales: check the export"),
     ],
 )
 def test_unusable_file_is_one_line_and_exit_2(start_lab, run_script, tmp_path, content, message):
@@ -266,6 +268,60 @@ def test_unusable_file_is_one_line_and_exit_2(start_lab, run_script, tmp_path, c
     [line] = result.stderr.splitlines()
     assert line.startswith(message)
     assert not (tmp_path / "cars.pdf").exists()
+    assert lab.messages() == []
+
+
+def test_a_file_saved_with_a_bom_as_excel_does_is_read(start_lab, run_script, tmp_path):
+    lab = start_lab(no_http=True)
+    good = sales_file(tmp_path, random_records(3))
+    path = tmp_path / "car_sales.json"
+    path.write_text(path.read_text(encoding="utf-8"), encoding="utf-8-sig")
+
+    result = run_script("cars.py", env=env_for(lab, tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == expected_summary(good)
+    assert len(lab.messages()) == 1
+
+
+def test_amounts_beyond_any_sale_are_bad_records_not_a_crash(start_lab, run_script, tmp_path):
+    lab = start_lab(no_http=True)
+    huge_price = record(7, "Kia", "Rio", 2010, "$1" + "0" * 400, 1)
+    huge_count = record(8, "Kia", "Rio", 2010, "$1.00", 10**30)
+    good = sales_file(tmp_path, [huge_price, huge_count, *random_records(2)])[2:]
+
+    result = run_script("cars.py", env=env_for(lab, tmp_path))
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "car_sales.json: record id 7: price '$1000" in result.stderr
+    assert f"car_sales.json: record id 8: total_sales {10**30} is not a whole number" in (
+        result.stderr
+    )
+    assert result.stdout.splitlines() == expected_summary(good)
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_a_pdf_path_that_is_no_plain_file_is_left_as_it_is(start_lab, run_script, tmp_path, kind):
+    # As root, --pdf /dev/null would have put a PDF where the device was.
+    lab = start_lab(no_http=True)
+    sales_file(tmp_path, random_records(3))
+    target, pdf = tmp_path / "target.txt", tmp_path / "cars.pdf"
+    target.write_text("mine\n")
+    if kind == "symlink":
+        pdf.symlink_to(target)
+    else:
+        os.mkfifo(pdf)
+
+    result = run_script("cars.py", env=env_for(lab, tmp_path), timeout=30)
+
+    assert result.returncode == 2
+    assert f"{pdf}: cannot write the report (not a plain file but a folder, symlink or device)" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert pdf.is_symlink() if kind == "symlink" else stat.S_ISFIFO(os.lstat(pdf).st_mode)
+    assert target.read_text() == "mine\n"
     assert lab.messages() == []
 
 
@@ -317,7 +373,8 @@ def test_prices(text, amount):
 
 
 @pytest.mark.parametrize(
-    "text", ["$abc", "$1,23,4", "$1,2345.00", "-$5", "$-5", "", "$", "$1.", True, None, -3]
+    "text",
+    ["$abc", "$1,23,4", "$1,2345.00", "-$5", "$-5", "", "$", "$1.", True, None, -3, 10**13],
 )
 def test_bad_prices(text):
     with pytest.raises(ValueError, match="price"):

@@ -7,6 +7,7 @@ shows what the client did, such as whether it ever sent a password.
 
 import os
 import socket
+import threading
 
 import pytest
 
@@ -332,11 +333,105 @@ def test_user_without_password_under_cron(start_lab, monkeypatch):
 def test_some_recipients_refused(start_lab, monkeypatch):
     lab = start_lab(no_http=True, smtp_reject=["nobody@example.com"])
     message = emails.generate_error_report(SENDER, f"{RECIPIENT}, nobody@example.com", "s", "b")
-    with pytest.raises(MailError) as error:
+    # Its own kind of MailError: the scripts remember it as sent, not to send it twice.
+    with pytest.raises(emails.MailPartlyRefused) as error:
         emails.send_email(message, settings_for(lab, monkeypatch))
     assert_one_line(error.value, "refused the recipient nobody@example.com", "the others got it")
     [delivered] = [e for e in lab.smtp_events() if e["event"] == "delivered"]
     assert delivered["rcpt_tos"] == [RECIPIENT]
+
+
+@pytest.mark.parametrize(
+    "sender, recipient, setting",
+    [
+        (SENDER, "a@example.com;b@example.com", "MAIL_TO"),  # smtplib sent to a only
+        (SENDER, "not an address", "MAIL_TO"),  # smtplib sent to a local user "not"
+        (SENDER, "student", "MAIL_TO"),
+        (SENDER, "a@example.com b@example.com", "MAIL_TO"),
+        ("automation", RECIPIENT, "MAIL_FROM"),
+    ],
+)
+def test_addresses_smtplib_would_guess_at_are_refused(
+    start_lab, monkeypatch, sender, recipient, setting
+):
+    lab = start_lab(no_http=True)
+    with pytest.raises(MailConfigError) as error:
+        message = emails.generate_error_report(sender, recipient, "s", "b")
+        emails.send_email(message, settings_for(lab, monkeypatch))
+    assert_one_line(error.value, setting, "is not a list of addresses", "commas")
+    assert lab.smtp_events() == []
+
+
+def test_address_lists_as_people_write_them_are_taken(start_lab, monkeypatch):
+    lab = start_lab(no_http=True)
+    recipients = '"Smith, Jo" <jo@example.com>, root@localhost, Jörg <j@example.de>'
+    emails.send_email(
+        emails.generate_error_report(f"Automation <{SENDER}>", recipients, "s", "b"),
+        settings_for(lab, monkeypatch),
+    )
+    [delivered] = [e for e in lab.smtp_events() if e["event"] == "delivered"]
+    assert delivered["rcpt_tos"] == ["jo@example.com", "root@localhost", "j@example.de"]
+
+
+@pytest.mark.parametrize("host", ["mail..example.com", "x" * 64 + ".example.com", ".example.com"])
+def test_a_host_name_no_resolver_takes_is_a_config_error(monkeypatch, host):
+    monkeypatch.setenv("SMTP_HOST", host)
+    with pytest.raises(MailConfigError) as error:
+        SmtpSettings.from_env()
+    assert str(error.value) == f"SMTP_HOST={host!r} is not a host name"
+
+
+def test_a_server_that_wants_a_login_says_which_settings(start_lab, monkeypatch):
+    lab = start_lab(no_http=True, smtp_auth="user:right")
+    with pytest.raises(MailError) as error:
+        emails.send_email(
+            emails.generate_error_report(SENDER, RECIPIENT, "s", "b"),
+            settings_for(lab, monkeypatch),
+        )
+    assert_one_line(error.value, "(530", "wants a login: set SMTP_USER, SMTP_PASSWORD")
+    assert lab.messages() == []
+
+
+def scripted_smtp_server(goodbye: bytes) -> tuple[int, list[bytes]]:
+    """A real SMTP peer on a free port that takes one message, then answers QUIT ``goodbye``."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    received: list[bytes] = []
+
+    def serve() -> None:
+        with listener, listener.accept()[0] as connection, connection.makefile("rwb") as peer:
+            peer.write(b"220 scripted ESMTP\r\n")
+            peer.flush()
+            for line in peer:
+                command = line[:4].upper()
+                if command == b"DATA":
+                    peer.write(b"354 go ahead\r\n")
+                    peer.flush()
+                    received.append(b"".join(iter(peer.readline, b".\r\n")))
+                    answer = b"250 2.0.0 queued"
+                elif command == b"QUIT":
+                    answer = goodbye
+                else:  # EHLO, MAIL, RCPT
+                    answer = b"250 ok"
+                peer.write(answer + b"\r\n")
+                peer.flush()
+                if command == b"QUIT":
+                    return
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1], received
+
+
+def test_a_goodbye_other_than_221_after_the_message_still_counts_as_sent():
+    # smtplib's `with` raises for it: the message it had queued was then sent again each run.
+    port, received = scripted_smtp_server(goodbye=b"421 4.3.2 closing")
+    emails.send_email(
+        emails.generate_error_report(SENDER, RECIPIENT, "Error - x", "b"),
+        SmtpSettings("127.0.0.1", port, timeout=5),
+    )
+    [message] = received
+    assert b"Subject: Error - x" in message
 
 
 def test_line_break_in_a_header_is_refused():

@@ -504,6 +504,63 @@ def test_a_state_path_that_is_a_fifo_does_not_hang(mail, check):
     assert stat_is_fifo(check.state)  # left as it was
 
 
+def test_a_state_path_that_is_a_folder_sends_nothing(mail, check):
+    # It used to read as a damaged file, "starting afresh": the alert went out every run.
+    check.state.mkdir()
+    for _run in range(2):
+        result = check(*BUSY_CPU, env=mail.env)
+
+        assert result.returncode == 2
+        assert_no_traceback(result)
+        assert f"{check.state}: not a regular file (a folder," in result.stderr
+    assert mail.messages() == []
+
+
+def test_an_alert_some_recipients_refused_is_sent_once(start_lab, check):
+    lab = start_lab(no_http=True, smtp_reject=["nobody@example.com"])
+    env = dict(lab.env, MAIL_TO=f"{RECIPIENT}, nobody@example.com")
+    first = check(*BUSY_CPU, env=env)
+    second = check(*BUSY_CPU, env=env)
+
+    assert first.returncode == second.returncode == 2
+    assert_no_traceback(first)
+    [line] = first.stderr.splitlines()
+    assert line.startswith('health_check.py: sent "Error - CPU usage is over -1%", but ')
+    assert "refused the recipient nobody@example.com (550" in line
+    assert second.stderr == ""  # sent: not again, and the refusal was said once
+    assert subjects(lab) == ["Error - CPU usage is over -1%"]
+    assert [event["rcpt_tos"] for event in lab.smtp_events() if event["event"] == "delivered"] == [
+        [RECIPIENT]
+    ]
+
+
+@pytest.mark.parametrize(
+    "env, says",
+    [
+        ({"SMTP_HOST": "mail..example.com"}, "SMTP_HOST='mail..example.com' is not a host name"),
+        ({"MAIL_TO": "ops@example.com;boss@example.com"}, "is not a list of addresses"),
+    ],
+)
+def test_mail_settings_smtplib_would_choke_or_guess_at_are_one_line(mail, check, env, says):
+    result = check(*BUSY_CPU, env=dict(mail.env, **env))
+
+    assert result.returncode == 2
+    assert_no_traceback(result)
+    [line] = result.stderr.splitlines()
+    assert says in line and line.endswith("it will be tried again on the next run")
+    assert mail.smtp_events() == []
+
+
+def test_a_file_system_with_no_size_is_unknown(mail, check):
+    result = check(*HEALTHY, "--disk-path", "/proc", env=mail.env)
+
+    assert result.returncode == 3
+    assert result.stdout == (
+        "UNKNOWN - /proc has no disk space to check (a virtual file system?): check --disk-path\n"
+    )
+    assert mail.messages() == []
+
+
 def stat_is_fifo(path: Path) -> bool:
     import stat
 

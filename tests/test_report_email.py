@@ -463,6 +463,18 @@ FAILURES = {
         "refusing to send the SMTP password for user over a plain connection",
     ),
     "bad security setting": (None, {"SMTP_SECURITY": "tls"}, 2, "SMTP_SECURITY='tls' is not one"),
+    "recipients not separated by commas": (
+        {},
+        {"MAIL_TO": "a@example.com;b@example.com"},
+        2,
+        "MAIL_TO / --to 'a@example.com;b@example.com' is not a list of addresses",
+    ),
+    "a host name no resolver takes": (
+        {},
+        {"SMTP_HOST": "mail..example.com"},
+        2,
+        "SMTP_HOST='mail..example.com' is not a host name",
+    ),
 }
 
 
@@ -524,3 +536,34 @@ def test_a_fifo_as_the_state_is_one_line_and_sends_nothing(mail_lab, run_script,
     assert "Traceback" not in result.stderr
     assert f"{fifo}: not a regular file" in result.stderr
     assert mail_lab.messages() == []
+
+
+def test_a_folder_as_the_state_is_one_line_and_sends_nothing(mail_lab, run_script, tmp_path):
+    data = write_drop(tmp_path, {"001.txt": "Lime\n210 lbs\nGreen.\n"})
+    folder = tmp_path / "state-folder"
+    folder.mkdir()
+    env = script_env(mail_lab, data, tmp_path)
+    for _run in range(2):
+        result = run_script("report_email.py", "--from-files", "--state", folder, env=env)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert f"{folder}: not a regular file (a folder," in result.stderr
+    assert mail_lab.messages() == []
+
+
+def test_a_report_some_recipients_refused_is_sent_once(start_lab, run_script, tmp_path):
+    lab = start_lab(no_http=True, smtp_reject=["nobody@example.com"])
+    data = write_drop(tmp_path, {"001.txt": "Lime\n210 lbs\nGreen.\n"})
+    env = script_env(lab, data, tmp_path, MAIL_TO="student@example.com, nobody@example.com")
+
+    first = run_script("report_email.py", "--from-files", env=env)
+    second = run_script("report_email.py", "--from-files", env=env)
+
+    assert first.returncode == 1
+    assert "Traceback" not in first.stderr
+    [line] = [line for line in first.stderr.splitlines() if "nobody@example.com" in line]
+    assert line.startswith("sent, but the mail server ")
+    assert "refused the recipient nobody@example.com (550" in line
+    assert second.returncode == 0 and second.stderr.startswith("already reported on ")
+    delivered = [event for event in lab.smtp_events() if event["event"] == "delivered"]
+    assert [event["rcpt_tos"] for event in delivered] == [["student@example.com"]]
