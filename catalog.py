@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import functools
 import hashlib
+import html
 import json
 import os
 import re
@@ -67,15 +68,22 @@ def check_catalog_url(url: str) -> str:
 
     ``http://host``, ``http://host/``, ``http://host/fruits/``, ``http://host/upload``
     (and ``/feedback/``) all give ``http://host``; a path before those is kept
-    (``https://example.com/shop``). UsageError if it is not an HTTP URL.
+    (``https://example.com/shop``). UsageError if it is not an HTTP URL, or if it
+    holds a password, which would show in ``ps``, in every message and in the state.
     """
     from urllib.parse import urlsplit
 
     try:
         parts = urlsplit(url.strip())
+        if parts.password is not None:
+            raise UsageError(
+                "the catalog URL has a password in it, which would show in ps and in every "
+                "message: put the login in ~/.netrc (machine HOST login USER password ...)"
+            )
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError as error:
-        raise UsageError(f"catalog URL {url!r} is not usable ({error})") from None
+        shown = re.sub(r"//[^/]*@", "//...@", url)  # a login, perhaps a password: not shown
+        raise UsageError(f"catalog URL {shown!r} is not usable ({error})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
         raise UsageError(
             f"catalog URL {url!r} is not usable: write it like http://localhost "
@@ -169,15 +177,14 @@ def catalog_session(base: str, pool_size: int = 10, retries: int = 5) -> request
     """One keep-alive session for the catalog at ``base``, retrying what is safe to retry.
 
     urllib3's ``Retry`` retries with backoff when the connection could not be
-    made, and on 502/503/504 answers (the request was not handled). A request
-    that was sent and got no answer is never retried here, because a POST may
-    have been done: the caller looks at the server before trying again.
+    made, and on 502/503/504 answers, but a POST on a 503 only (it was not
+    handled): a 502 or 504 from a proxy in front, like a request that was sent and
+    got no answer, may have been done, so the caller looks at the server first.
     """
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
 
-    retry = Retry(
+    retry = _catalog_retry()(
         total=retries,
         connect=retries,
         read=0,
@@ -203,6 +210,26 @@ def catalog_session(base: str, pool_size: int = 10, retries: int = 5) -> request
     session.pace = Pace(pool_size)
     session.hooks["response"] += [session.pace.observe, _note_answer_time]
     return session
+
+
+# What a proxy in front of the service (nginx, Apache's mod_proxy) answers when the service
+# failed or was slower than its timeout: the service may have done the work all the same.
+MAYBE_DONE = (502, 504)
+
+
+@functools.cache
+def _catalog_retry() -> type:
+    from urllib3.util.retry import Retry
+
+    class CatalogRetry(Retry):
+        """urllib3's Retry, except that a POST answered 502 or 504 is not sent again."""
+
+        def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+            if method == "POST" and status_code in MAYBE_DONE:
+                return False
+            return super().is_retry(method, status_code, has_retry_after)
+
+    return CatalogRetry
 
 
 def describe_http_error(error: Exception) -> str:
@@ -242,8 +269,16 @@ def _innermost(error: BaseException) -> str:
 
 
 def describe_response(response: requests.Response) -> str:
-    """``HTTP 400 Bad Request: {"weight": [...]}``, the server's text cut to one line."""
-    text = " ".join(response.text.split())
+    """``HTTP 400 Bad Request: {"weight": [...]}``, the server's text cut to one line.
+
+    Of an HTML error page (Django's debug pages, a proxy's), its title: ``Page not found
+    at /fruit/``, ``IntegrityError at /fruits/``, ``504 Gateway Time-out``.
+    """
+    text = response.text
+    if "html" in response.headers.get("Content-Type", ""):
+        title = re.search(r"<title>(.*?)</title>", text, re.DOTALL | re.IGNORECASE)
+        text = html.unescape(title.group(1)) if title else ""
+    text = " ".join(text.split())
     if len(text) > 300:
         text = text[:300] + "..."
     return f"HTTP {response.status_code} {response.reason}: {text}".rstrip(": ")
@@ -719,9 +754,9 @@ def post_once(
 ) -> str | None:
     """POST ``payload`` as JSON so that it is created exactly once: None when done, else why not.
 
-    A 502/503/504 was not handled and the session retries it. A POST that got no
-    answer may have been done anyway ("commit then drop"), so ``is_there()`` asks
-    the server before sending once more. Only ``201 Created`` counts. Raises
+    A 503 was not handled and the session retries it. A POST that got no answer,
+    or a proxy's 502/504, may have been done anyway ("commit then drop"), so
+    ``is_there()`` asks the server before sending once more. Only ``201 Created`` counts. Raises
     CatalogError when the server cannot be reached or read.
     """
     import requests
@@ -741,8 +776,12 @@ def post_once(
             continue
         if response.status_code == 201:
             return None
-        return describe_response(response)
-    return f"no answer twice ({problem}) and it is not in the catalog; run again later"
+        problem = describe_response(response)
+        if response.status_code not in MAYBE_DONE:
+            return problem
+        if is_there():  # the proxy gave up, the service did it
+            return None
+    return f"not done twice ({problem}) and it is not in the catalog; run again later"
 
 
 def post_image(
@@ -908,6 +947,11 @@ def post_each(
             failed += 1
         else:
             log.debug("%s: uploaded", item.path)
-    if unsent:
-        log.error("%s not sent: %s; run again later", plural(unsent, f"more {noun}"), NOT_SENT)
+    say_not_sent(unsent, noun)
     return failed + unsent
+
+
+def say_not_sent(count: int, noun: str) -> None:
+    """One line for all the items left unsent once the catalog stopped answering."""
+    if count:
+        log.error("%s not sent: %s; run again later", plural(count, f"more {noun}"), NOT_SENT)

@@ -420,22 +420,23 @@ def remove_temporaries() -> None:
 
 
 def lock_folders() -> list[Path]:
-    """Where lock files may live: not in the supplier's folder, which may be read-only.
+    """Where lock files may live: the same folder for every run of this user, whatever
+    its environment, and not the supplier's folder, which may be read-only.
 
-    ``$XDG_RUNTIME_DIR/fruit-store`` (a tmpfs emptied at logout), else
-    ``$XDG_STATE_HOME/fruit-store/locks`` (~/.local/state), else the temporary
-    folder (a user such as ``nobody`` has no home to write in).
+    A cron job has no $XDG_RUNTIME_DIR and may have another $HOME or $XDG_STATE_HOME
+    than a login shell: locks placed by those would not see each other, and both runs
+    would send everything. So: ``.local/state/fruit-store/locks`` in the home of the
+    user's passwd entry, else ``/tmp/fruit-store-locks-UID`` (``nobody`` has no home).
     """
-    import tempfile  # here: health_check.py, every minute, takes a lock only to send
+    import pwd  # here: health_check.py, every minute, takes a lock only to send
     from pathlib import Path
 
     folders = []
-    if os.environ.get("XDG_RUNTIME_DIR"):
-        folders.append(Path(os.environ["XDG_RUNTIME_DIR"]) / "fruit-store")
-    with contextlib.suppress(RuntimeError):  # no home directory
-        folders.append(Path(state_folder()) / "locks")
-
-    folders.append(Path(tempfile.gettempdir()) / f"fruit-store-locks-{os.getuid()}")
+    with contextlib.suppress(KeyError):  # no passwd entry
+        home = pwd.getpwuid(os.getuid()).pw_dir
+        if home not in ("", "/"):
+            folders.append(Path(home) / ".local" / "state" / "fruit-store" / "locks")
+    folders.append(Path("/tmp") / f"fruit-store-locks-{os.getuid()}")
     return folders
 
 
@@ -488,8 +489,11 @@ def try_lock(script: str, path: str | Path, wait: bool = False) -> tuple[int | N
                 "waiting for another %s working on %s (pid %s)", script, real_path(path), holder
             )
             fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        with contextlib.suppress(
+            OSError
+        ):  # who holds it is for messages; a full disk is no reason to stop
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     except BaseException:
         os.close(fd)
         raise

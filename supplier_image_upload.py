@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,8 @@ import requests
 
 from catalog import (
     DEFAULT_JOBS,
+    MAYBE_DONE,
+    NOT_SENT,
     CatalogError,
     ServerImages,
     add_jobs_argument,
@@ -55,6 +58,7 @@ from catalog import (
     in_flight,
     known_images_path,
     post_image,
+    say_not_sent,
     wait_if_a_killed_run_was_sending,
     wait_if_left_unanswered,
 )
@@ -130,17 +134,21 @@ def upload_image(
     image: Image,
     server: ServerImages | None,
     dry_run: bool = False,
+    unreachable: threading.Event | None = None,
 ) -> Result:
     """Upload one image unless the server has it already; never raises for a network error.
 
     The server keeps every upload (a second ``001.jpeg`` becomes ``001_AbC12x9.jpeg``),
     so before sending we ask whether it has the name with the same content. When the
     connection drops after sending, we ask again before sending once more.
-    ``server`` None (--force): send without asking.
+    ``server`` None (--force): send without asking. Once no connection can be made
+    (``unreachable`` set), the image is not tried: its message is NOT_SENT.
     """
     path, name = image.path, image.name
     shown = name if name == path.name else f"{name} (its name on the server)"
     upload_url = endpoint(base, "upload")
+    if unreachable is not None and unreachable.is_set():
+        return Result(path, FAILED, NOT_SENT)
     try:
         if server is not None:
             here = file_digest(path)
@@ -162,15 +170,17 @@ def upload_image(
         with awaiting_answer(upload_url, name):
             try:
                 response = post_image(session, base, path, name)
+                lost = response.status_code in MAYBE_DONE and describe_response(response)
             except (requests.ConnectionError, requests.Timeout) as error:
-                # With --force the image may have been there before: we cannot tell.
                 if server is None or not answer_lost(error):
                     raise
+                lost = "the answer was lost"
+            # A proxy's 502/504 or no answer: it may be there. With --force it may have
+            # been there before, so we cannot tell: the 502/504 is reported.
+            if lost and server is not None:
                 if server.digest(name, fresh=True) == here:
-                    return Result(
-                        path, UPLOADED, "uploaded (the answer was lost, the image is there)"
-                    )
-                log.debug("%s: no answer and not on the server: sending it once more", path)
+                    return Result(path, UPLOADED, f"uploaded ({lost}, the image is there)")
+                log.debug("%s: %s and not on the server: sending it once more", path, lost)
                 response = post_image(session, base, path, name)
     except CatalogError as error:
         return Result(path, FAILED, str(error), logging.ERROR)
@@ -178,6 +188,8 @@ def upload_image(
         problem = describe_http_error(error)
         if answer_lost(error):
             problem += ": it may have arrived; running again will look before sending"
+        elif unreachable is not None and isinstance(error, requests.ConnectionError):
+            unreachable.set()  # after the session's retries: the next ones would wait as long
         return Result(path, FAILED, problem, logging.ERROR)
     except OSError as error:  # after RequestException, which is an OSError too
         return Result(path, FAILED, f"cannot read it: {error.strerror}", logging.ERROR)
@@ -197,14 +209,23 @@ def upload_all(
     jobs: int = DEFAULT_JOBS,
     dry_run: bool = False,
 ) -> list[Result]:
-    """Upload ``jobs`` images at a time over the one keep-alive session; results in order."""
+    """Upload ``jobs`` images at a time over the one keep-alive session; results in order.
+
+    Once the catalog cannot be reached, the images left are not tried: one line for them all.
+    """
     results = []
+    unreachable = threading.Event()
     done = in_flight(
-        lambda image: upload_image(session, base, image, server, dry_run), images, jobs, session
+        lambda image: upload_image(session, base, image, server, dry_run, unreachable),
+        images,
+        jobs,
+        session,
     )
     for result in progress(done, len(images), "image"):
-        log.log(result.level, "%s: %s", result.path, result.message)
+        if result.message != NOT_SENT:
+            log.log(result.level, "%s: %s", result.path, result.message)
         results.append(result)
+    say_not_sent(sum(result.message == NOT_SENT for result in results), "image")
     return results
 
 

@@ -69,6 +69,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("fail-rate", "fraction of requests answered 503"),
         ("delay", "seconds added before each answer"),
         ("drop-rate", "fraction of 201 answers dropped after the commit"),
+        ("gateway-rate", "fraction of 201 answers replaced by a proxy's 504 after the commit"),
     ]:
         variable = "LAB_" + name.replace("-", "_").upper()
         faults.add_argument(
@@ -151,7 +152,7 @@ def start_catalog(host: str, port: int):
 
 
 def serve(args: argparse.Namespace) -> int:
-    for name in ("fail_rate", "delay", "drop_rate", "fault_seed"):
+    for name in ("fail_rate", "delay", "drop_rate", "gateway_rate", "fault_seed"):
         os.environ[f"LAB_{name.upper()}"] = str(getattr(args, name))
     for name in ("lang_c", "no_media_index"):
         os.environ[f"LAB_{name.upper()}"] = "1" if getattr(args, name) else "0"

@@ -7,7 +7,10 @@ while it runs with ``POST /_lab/faults/`` and a JSON object:
 - ``fail_rate``: this fraction of requests is answered ``503`` without being handled;
 - ``delay``: seconds added before each answer;
 - ``drop_rate``: this fraction of successful creations (``201``) is committed,
-  then the connection is closed before the answer is sent ("commit then drop").
+  then the connection is closed before the answer is sent ("commit then drop");
+- ``gateway_rate``: this fraction of successful creations is committed, then
+  answered ``504 Gateway Time-out``, as a proxy in front of the service (nginx,
+  Apache's mod_proxy) answers when the service was slower than its timeout.
 
 ``GET /_lab/requests/`` lists every request the service has answered
 (method, path, status, whether the fault injection touched it, and how many
@@ -26,13 +29,21 @@ import time
 
 from django.http import HttpResponse, JsonResponse
 
-FAULT_NAMES = ("fail_rate", "delay", "drop_rate")
+FAULT_NAMES = ("fail_rate", "delay", "drop_rate", "gateway_rate")
 
 _lock = threading.Lock()
 _random = random.Random(int(os.environ.get("LAB_FAULT_SEED", "0")))
 faults = {name: float(os.environ.get(f"LAB_{name.upper()}", "0") or 0) for name in FAULT_NAMES}
 request_log: list[dict] = []
 _handling = 0  # requests being handled now
+
+
+# nginx's page for a proxy_read_timeout.
+GATEWAY_TIMEOUT = (
+    "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
+    "<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
 
 
 def _chance(rate: float) -> bool:
@@ -73,6 +84,9 @@ class FaultInjectionMiddleware:
             if response.status_code == 201 and _chance(faults["drop_rate"]):
                 entry["fault"] = "drop"
                 _drop_connection(request)
+            elif response.status_code == 201 and _chance(faults["gateway_rate"]):
+                entry["fault"] = "504"
+                response = HttpResponse(GATEWAY_TIMEOUT, status=504, content_type="text/html")
         entry["status"] = response.status_code
         with _lock:
             request_log.append(entry)

@@ -22,9 +22,10 @@ from lab.control import Lab, launch_lab, make_sample_data  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _own_state(tmp_path_factory, monkeypatch):
-    """Scripts run by a test keep their state and locks in a folder of that test, never in
-    the user's own ~/.local/state (a test's report or alert must not silence a real one),
-    nor in another test's: labs on a port used before are other servers."""
+    """Scripts run by a test keep their state in a folder of that test, never in the user's
+    own ~/.local/state (a test's report or alert must not silence a real one), nor in
+    another test's: labs on a port used before are other servers. (Locks are the user's,
+    whatever the environment, but each test works on folders of its own.)"""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
 

@@ -197,6 +197,17 @@ def test_survives_commit_then_drop(start_lab, tmp_path, run_script, drop_rate) -
     assert_each_once(lab, 6)
 
 
+def test_a_proxys_504_after_the_commit_is_not_sent_twice(start_lab, tmp_path, run_script):
+    lab = start_lab(fault_seed=3)
+    folder = write_descriptions(tmp_path / "descriptions", fruity(6), lab)
+    lab.set_faults(gateway_rate=0.5)
+    result = run_script("run.py", folder, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    assert any(r["fault"] == "504" for r in posts(lab))
+    assert len(posts(lab)) == 6  # each POST created its fruit, none was sent again
+    assert_each_once(lab, 6)
+
+
 def test_exactly_once_with_503s_and_drops_and_many_in_flight(start_lab, tmp_path, run_script):
     # 20 ms per answer: a server a network hop away, to which several POSTs go at once.
     lab = start_lab(fault_seed=11, delay=0.02)

@@ -312,6 +312,29 @@ def test_report_email_stops_while_the_mail_server_is_silent(lab, run_script, tmp
     assert len(lab.messages()) == 1
 
 
+def test_the_catalog_going_down_stops_the_upload_with_one_line(start_lab, tmp_path):
+    # Each image left used to be tried, 6 s of connection retries and one error line each.
+    lab = start_lab(delay=0.1)
+    images = tmp_path / "supplier-data" / "images"
+    make_jpegs(images, 40)
+    upload = start("supplier_image_upload.py", "-j", "2", images, env=lab.env, cwd=tmp_path)
+    wait_for(lambda: len(lab.requests()) >= 4)
+    lab.stop()
+    _, stderr = upload.communicate(timeout=60)
+
+    assert upload.returncode == 1
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    [unsent] = [line for line in lines if "not sent: the catalog stopped answering" in line]
+    left = int(unsent.split()[0])
+    assert unsent == f"{left} more images not sent: the catalog stopped answering; run again later"
+    # A line for each image that was on its way (2 at a time), one for the rest, the summary.
+    failed = [line for line in lines if line.startswith(str(images))]
+    assert 1 <= len(failed) <= 4 and left >= 10
+    done = 40 - len(failed) - left
+    assert lines[-1] == f"{done} images done, 0 skipped, {len(failed) + left} failed"
+
+
 # --- two runs at once -----------------------------------------------------------------------
 
 
@@ -339,6 +362,31 @@ def test_a_second_upload_exits_and_a_waiting_one_sends_nothing_twice(
     assert lab.images() == sorted(names)
     posts = [r for r in lab.requests() if r["method"] == "POST"]
     assert len(posts) == COUNT
+
+
+def test_a_cron_run_and_a_login_shells_run_at_once_send_each_image_once(
+    start_lab, run_script, tmp_path
+):
+    # Cron has no XDG_RUNTIME_DIR, a login shell has one, and either may have its own
+    # XDG_STATE_HOME: the locks were placed by them, and both runs uploaded everything.
+    lab = start_lab(delay=0.2)
+    images = tmp_path / "supplier-data" / "images"
+    names = make_jpegs(images, COUNT)
+    runtime = tmp_path / "run-user"
+    runtime.mkdir(mode=0o700)
+    shell = dict(lab.env, XDG_RUNTIME_DIR=str(runtime), XDG_STATE_HOME=str(tmp_path / "state"))
+    first = start("supplier_image_upload.py", "-j", "2", images, env=shell, cwd=tmp_path)
+    wait_for(lambda: lab.requests())
+    cron = {k: v for k, v in lab.env.items() if not k.startswith("XDG_")}
+    cron["HOME"] = str(tmp_path / "elsewhere")
+    second = run_script("supplier_image_upload.py", "-q", images, env=cron)
+    first.communicate(timeout=60)
+
+    assert second.returncode == 75, second.stderr
+    assert f"another supplier_image_upload.py is working on {images}" in second.stderr
+    assert first.returncode == 0
+    assert lab.images() == sorted(names)
+    assert len([r for r in lab.requests() if r["method"] == "POST"]) == COUNT
 
 
 def test_a_second_run_py_exits_and_each_fruit_is_sent_once(start_lab, run_script, tmp_path):

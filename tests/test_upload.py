@@ -149,6 +149,23 @@ def test_answer_lost_after_commit_is_not_sent_twice(
     assert "the answer was lost, the image is there" in result.stderr
 
 
+@pytest.mark.parametrize("gateway_rate", [1.0, 0.5])
+def test_a_proxys_504_after_the_commit_is_not_sent_twice(
+    start_lab, run_script, images: Path, gateway_rate: float
+) -> None:
+    # nginx in front answers 504 when the service was slower than its timeout; urllib3's
+    # Retry sent the POST again, and the server kept both: 001.jpeg and 001_AbC12x9.jpeg.
+    lab = start_lab(gateway_rate=gateway_rate, fault_seed=1)
+    result = run_script(SCRIPT, "-v", images, env=lab.env)
+    assert result.returncode == 0, result.stderr
+    assert_each_once(lab, images, NAMES)
+    assert any(r["fault"] == "504" for r in upload_posts(lab))
+    assert len(upload_posts(lab)) == len(NAMES)
+    assert "uploaded (HTTP 504 Gateway Timeout: 504 Gateway Time-out, the image is there)" in (
+        result.stderr
+    )
+
+
 def test_force_does_not_send_again_when_the_answer_is_lost(start_lab, run_script, images) -> None:
     # With --force the script cannot tell a new copy from an old one, so it does not retry...
     lab = start_lab(drop_rate=1.0)
@@ -364,6 +381,26 @@ def test_catalog_base_keeps_a_path_prefix() -> None:
 def test_catalog_base_refuses_what_is_not_a_url() -> None:
     with pytest.raises(UsageError, match="CATALOG_URL"):
         check_catalog_url("localhost")
+
+
+@pytest.mark.parametrize("where", ["--url", "CATALOG_URL"])
+def test_a_password_in_the_catalog_url_is_refused_unshown(lab, run_script, images, where) -> None:
+    # It was printed in every message and kept as a key of the state files (mode 644).
+    url = lab.url.replace("http://", "http://admin:s3cret@")
+    env = dict(lab.env, CATALOG_URL=url) if where == "CATALOG_URL" else lab.env
+    args = ["--url", url] if where == "--url" else []
+
+    result = run_script(SCRIPT, *args, images, env=env)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "the catalog URL has a password in it, which would show in ps and in every message: "
+        "put the login in ~/.netrc (machine HOST login USER password ...)\n"
+    )
+    assert lab.images() == []
+    with pytest.raises(UsageError) as error:
+        check_catalog_url("http://admin:s3cret@[::1")
+    assert "s3cret" not in str(error.value)
 
 
 def test_media_url_is_quoted() -> None:
