@@ -8,6 +8,9 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -567,3 +570,26 @@ def test_a_report_some_recipients_refused_is_sent_once(start_lab, run_script, tm
     assert second.returncode == 0 and second.stderr.startswith("already reported on ")
     delivered = [event for event in lab.smtp_events() if event["event"] == "delivered"]
     assert [event["rcpt_tos"] for event in delivered] == [["student@example.com"]]
+
+
+def test_two_runs_to_different_pdfs_send_the_report_once(start_lab, run_script, tmp_path):
+    # The lock was on the PDF only: both runs read the state before either wrote it.
+    lab = start_lab(delay=0.5)
+    env = script_env(lab, write_drop(tmp_path, FRUITS), tmp_path)
+    script = str(Path(__file__).resolve().parent.parent / "report_email.py")
+    first = subprocess.Popen(
+        [sys.executable, script, "--pdf", tmp_path / "a.pdf"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not lab.requests():  # it holds its locks and reads the catalog
+        assert time.monotonic() < deadline and first.poll() is None
+        time.sleep(0.02)
+    second = run_script("report_email.py", "--pdf", tmp_path / "b.pdf", env=env)
+    first.communicate(timeout=60)
+
+    assert second.returncode == 75
+    assert second.stderr.startswith("another report_email.py is working on ")
+    assert first.returncode in (0, 1)
+    assert len(lab.messages()) == 1
+    assert not (tmp_path / "b.pdf").exists()
