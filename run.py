@@ -128,6 +128,43 @@ def check_pictures(
     return ready, held
 
 
+def catalog_entry(fruit: dict) -> tuple[str, str, object, str]:
+    """A fruit as the catalog keeps it (``as_json()`` or a row of ``GET /fruits/``): picture,
+    name, weight, description with its spaces as the server may trim them."""
+    description = " ".join(str(fruit["description"]).split())
+    return fruit["image_name"], fruit["name"], fruit["weight"], description
+
+
+def not_in_catalog(
+    fruits: list[Description], present: set[tuple]
+) -> tuple[list[Description], int, int]:
+    """The fruits to send; how many are there already; how many a different fruit with
+    their picture is there for, each said in a line (an earlier version of the file)."""
+    by_picture: dict[str, set[tuple]] = {}
+    for entry in present:
+        by_picture.setdefault(entry[0], set()).add(entry)
+    todo, there, conflicts = [], 0, 0
+    for fruit in fruits:
+        entry = catalog_entry(fruit.as_json())
+        others = by_picture.get(fruit.image_name, set())
+        if entry in others:
+            there += 1
+        elif others:  # sent, it would be a second product showing the same picture
+            _, name, weight, _ = sorted(others, key=str)[0]
+            log.error(
+                "%s: not sent: the catalog has another fruit with %s (%s, %s lbs), from an "
+                "earlier delivery or version of this file: change or remove it there first",
+                fruit.path,
+                fruit.image_name,
+                name,
+                weight,
+            )
+            conflicts += 1
+        else:
+            todo.append(fruit)
+    return todo, there, conflicts
+
+
 def upload(session, fruits_url: str, fruits: list[Description], jobs: int = DEFAULT_JOBS) -> int:
     """POST each fruit exactly once, ``jobs`` at a time; return how many failed."""
     return post_each(session, fruits_url, fruits, fruit_key, jobs, "fruit")
@@ -149,18 +186,17 @@ def main(argv: list[str] | None = None) -> int:
 
     fruits_url = endpoint(base, "fruits")
     with catalog_session(base, pool_size=args.jobs) as session:
-        present = keys_present(session, fruits_url, fruit_key, args.dry_run, "fruit")
+        present = keys_present(session, fruits_url, catalog_entry, args.dry_run, "fruit")
         if present is None:
             if not args.dry_run:
                 return EXIT_SOME_FAILED
             for fruit in fruits:
                 print(json.dumps(fruit.as_json(), ensure_ascii=False))
             return finish(len(fruits), 0, len(errors), "fruits", dry_run=True)
-        todo = [fruit for fruit in fruits if fruit_key(fruit.as_json()) not in present]
-        skipped = len(fruits) - len(todo)
+        todo, skipped, conflicts = not_in_catalog(fruits, present)
         server = ServerImages(session, base, record=known_images_path())
         todo, held = check_pictures(todo, server, args.folder.parent / "images", args.jobs)
-        failed = held + len(errors)
+        failed = held + conflicts + len(errors)
 
         if args.dry_run:
             for fruit in todo:

@@ -179,4 +179,7 @@ def test_odd_names_and_a_second_delivery_twice(start_lab, run_script, tmp_path, 
     # Every refused file is named with the reason.
     assert f"{first}/descriptions/blank.txt:3: the description is blank" in said
     assert f"{second}/images/001.jpeg: the server has a different 001.jpeg" in said
-    assert f"{second}/descriptions/001.txt: not sent: the server has another picture" in said
+    assert (
+        f"{second}/descriptions/001.txt: not sent: the catalog has another fruit with 001.jpeg "
+        "(Apple, " in said
+    )

@@ -441,3 +441,29 @@ def test_check_catalog_url() -> None:
     for bad in ["", "localhost", "ftp://host", "http://", "http://host:x"]:
         with pytest.raises(UsageError):
             check_catalog_url(bad)
+
+
+def test_a_file_changed_after_it_was_sent_is_not_sent_as_a_second_fruit(lab, tmp_path, run_script):
+    # Renamed, it became a second product with the same picture; reweighed, it was skipped
+    # without a word, the catalog keeping the old weight.
+    folder = write_descriptions(tmp_path / "descriptions", fruity(4), lab)
+    assert run_script("run.py", folder, env=lab.env).returncode == 0
+    (folder / "001.txt").write_text("Watermelon (seedless)\n1 lbs\nFruit number 1.\n")
+    (folder / "002.txt").write_text("Fruit 2\n999 lbs\nFruit number 2.\n")
+    (folder / "003.txt").write_text("Fruit 3\n3 lbs\n  Fruit   number 3.  \n")  # only spaces
+
+    result = run_script("run.py", folder, env=lab.env)
+
+    assert result.returncode == 1
+    assert_no_traceback(result)
+    assert result.stderr.splitlines() == [
+        f"{folder / '001.txt'}: not sent: the catalog has another fruit with 001.jpeg "
+        "(Fruit 1, 1 lbs), from an earlier delivery or version of this file: change or remove it "
+        "there first",
+        f"{folder / '002.txt'}: not sent: the catalog has another fruit with 002.jpeg "
+        "(Fruit 2, 2 lbs), from an earlier delivery or version of this file: change or remove it "
+        "there first",
+        "0 fruits done, 2 skipped, 2 failed",
+    ]
+    assert_each_once(lab, 4)
+    assert len(posts(lab)) == 4
