@@ -46,7 +46,7 @@ import sys
 import time
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -79,6 +79,9 @@ OUTPUT_SUFFIX = ".jpeg"
 DEFAULT_SIZE = "600x400"
 # Pillow's default is 75; 85 keeps fine detail of product photos for a few more kB.
 DEFAULT_QUALITY = 85
+# Pillow's Image.MAX_IMAGE_PIXELS (known without importing it): 15 times the supplier's
+# 3000x2000; more is refused as a decompression bomb unless --max-pixels says otherwise.
+DEFAULT_MAX_PIXELS = 89_478_485
 # Suffixes known without importing Pillow: a re-run with nothing to do stays stat-only.
 COMMON_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp"})
 # Average whole blocks of pixels (Image.reduce) by the largest whole factor that
@@ -116,6 +119,7 @@ class Job(NamedTuple):
     size: tuple[int, int]
     rotate: int  # degrees clockwise, a multiple of 90
     quality: int
+    max_pixels: int = DEFAULT_MAX_PIXELS
 
 
 class Result(NamedTuple):
@@ -214,10 +218,14 @@ def output_name(name: str, keep_name: bool = False) -> str:
 def is_up_to_date(source: Path, output: Path) -> bool:
     """The output exists and is newer than its source (a stat of each, nothing opened).
 
-    Strictly newer: written in the same clock tick as its source, it may be stale.
+    Newer than when the source was last written, and than when it was last put there
+    (its ctime): a replacement that keeps the supplier's older mtime (``cp -p``,
+    ``rsync -t``, ``tar``, ``unzip``) is converted again. Strictly newer: written in
+    the same clock tick as its source, it may be stale.
     """
     try:
-        return output.stat().st_mtime_ns > source.stat().st_mtime_ns
+        changed = source.stat()
+        return output.stat().st_mtime_ns > max(changed.st_mtime_ns, changed.st_ctime_ns)
     except FileNotFoundError:
         return False
 
@@ -234,8 +242,9 @@ def convert(job: Job) -> Result:
             # A damaged file's warnings ("Corrupt EXIF data") would be lines without
             # its name: the error that follows, if any, says what is wrong.
             warnings.simplefilter("ignore")
-            # Pillow only warns between 89 and 179 megapixels; refuse those too.
+            # Pillow only warns between the limit and twice it; refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = job.max_pixels
             image = load_for_catalog(job.source, job.size, job.rotate)
         # Encoded in memory, then written and synced by us: every write error
         # (no space, I/O error) is raised, whatever Pillow's version does with it.
@@ -246,7 +255,7 @@ def convert(job: Job) -> Result:
     # Pillow raises many kinds of errors for a damaged file (OSError, SyntaxError,
     # ValueError, EOFError, zlib.error...): one bad file must not stop the others.
     except Exception as error:
-        return Result(job.source, describe_image_error(error))
+        return Result(job.source, describe_image_error(error, job.source, job.max_pixels))
     return Result(job.source, "")
 
 
@@ -377,16 +386,25 @@ def on_white(image: Image.Image) -> Image.Image:
     return background
 
 
-def describe_image_error(error: Exception) -> str:
-    """One line saying why an image could not be converted, and what to do."""
+def describe_image_error(
+    error: Exception, source: Path | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> str:
+    """One line saying why the image at ``source`` could not be converted, and what to do."""
     from PIL import Image, UnidentifiedImageError
 
     if isinstance(error, UnidentifiedImageError):
         reason = "not an image Pillow can read (empty, damaged, or another kind of file)"
     elif isinstance(error, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
-        reason = f"refused: {str(error).rstrip('.')}"  # "... could be decompression bomb ..."
-    elif isinstance(error, OSError) and error.errno is not None:
-        return f"{error.strerror}: {error.filename}"  # not the image: the system (access, space)
+        # Pillow: "Image size (144000000 pixels) exceeds limit of 89478485 pixels, ..."
+        pixels = re.search(r"\d+", str(error))
+        return (
+            f"refused: {pixels.group() if pixels else 'more'} pixels, more than --max-pixels "
+            f"{max_pixels} (a decompression bomb?): if it is a real picture, raise --max-pixels"
+        )
+    elif isinstance(error, OSError) and error.errno is not None:  # the system: access, space
+        if error.filename == str(source):
+            return f"cannot read it ({error.strerror}): check its permissions"
+        return f"cannot write {error.filename} ({error.strerror})"
     else:
         reason = f"cannot be decoded ({type(error).__name__}: {error})"
     return f"{reason}; ask the supplier for the file again"
@@ -513,11 +531,16 @@ def parse_quality(text: str) -> int:
     return quality
 
 
-def parse_jobs(text: str) -> int:
-    jobs = int(text) if text.isdigit() else 0
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
-    return jobs
+def at_least_one(what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number of ``what``, 1 or more."""
+
+    def parse(text: str) -> int:
+        number = int(text) if text.isdigit() else 0
+        if number < 1:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of {what} (1 or more)")
+        return number
+
+    return parse
 
 
 def available_cpus() -> int:
@@ -546,6 +569,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--quality", type=parse_quality, default=str(DEFAULT_QUALITY), help="JPEG quality, 1 to 100"
     )
     parser.add_argument(
+        "--max-pixels",
+        type=at_least_one("pixels"),
+        default=str(DEFAULT_MAX_PIXELS),
+        help="refuse images of more pixels than this (Pillow's guard against decompression bombs)",
+    )
+    parser.add_argument(
         "--keep-name",
         action="store_true",
         help="keep each file's name as it is instead of NAME.jpeg (needs --dest elsewhere)",
@@ -555,7 +584,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--jobs",
-        type=parse_jobs,
+        type=at_least_one("processes"),
         default=available_cpus(),
         help="worker processes (1: no worker, all in this process)",
     )
@@ -627,7 +656,10 @@ def report_plan(plan: Plan) -> None:
 
 def convert_all(plan: Plan, args: argparse.Namespace) -> int:
     """Convert what the plan says, report each failure, and return the exit status."""
-    jobs = (Job(path, output, args.size, args.rotate, args.quality) for path, output in plan.todo)
+    jobs = (
+        Job(path, output, args.size, args.rotate, args.quality, args.max_pixels)
+        for path, output in plan.todo
+    )
     outputs = dict(plan.todo)
     done = failed = 0
     # Ctrl-C or SIGTERM: cli.py says so in one line and exits 130 or 143.

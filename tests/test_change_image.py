@@ -9,6 +9,7 @@ import io
 import math
 import os
 import random
+import shutil
 import signal
 import struct
 import subprocess
@@ -413,12 +414,38 @@ def test_bad_files_are_reported_one_line_each_and_the_rest_converted(tmp_path, r
     assert len(errors) == len(bad), result.stderr
     for name, line in zip(bad, errors, strict=True):
         assert line.startswith(f"{images / name}: "), line
-    assert "decompression bomb" in errors[0] and "decompression bomb" in errors[1]
+    assert errors[0].endswith(
+        "400000000 pixels, more than --max-pixels 89478485 (a decompression "
+        "bomb?): if it is a real picture, raise --max-pixels"
+    )
+    assert errors[1].endswith(
+        ": refused: 144000000 pixels, more than --max-pixels 89478485 (a "
+        "decompression bomb?): if it is a real picture, raise --max-pixels"
+    )
     assert "not an image" in errors[4] and "not an image" in errors[5]
     assert result.stderr.splitlines()[-1] == "2 images done, 0 skipped, 6 failed"
     assert sorted(path.name for path in dest.iterdir()) == ["good1.jpeg", "good2.jpeg"]
     for path in dest.iterdir():
         assert read(path).size == (600, 400)
+
+
+def test_max_pixels_sets_the_largest_image_taken(tmp_path, run_script):
+    images = tmp_path / "images"
+    images.mkdir()
+    corner_image((600, 400)).save(images / "001.tif")  # 240,000 pixels
+    corner_image((60, 40)).save(images / "002.tif")
+
+    small = run_script("changeImage.py", images, "--max-pixels", "100000", "--jobs", "2")
+
+    assert small.returncode == 1
+    [line] = error_lines(small.stderr)
+    assert line == (
+        f"{images / '001.tif'}: refused: 240000 pixels, more than --max-pixels 100000 "
+        "(a decompression bomb?): if it is a real picture, raise --max-pixels"
+    )
+    assert sorted(os.listdir(images)) == ["001.tif", "002.jpeg", "002.tif"]
+    assert run_script("changeImage.py", images).returncode == 0
+    assert read(images / "001.jpeg").size == (600, 400)
 
 
 def test_other_files_hidden_files_and_own_outputs_are_left_alone(tmp_path, run_script):
@@ -515,19 +542,34 @@ def test_bad_usage_exits_2_having_done_nothing(tmp_path, run_script, arguments, 
 def test_plan_is_made_from_names_and_mtimes(tmp_path):
     corner_image().save(tmp_path / "001.tif")
     corner_image().save(tmp_path / "002.tif")
-    convert(Job(tmp_path / "001.tif", tmp_path / "001.jpeg", (60, 40), 0, 85))
     then = time.time_ns() - 10**10
     os.utime(tmp_path / "001.tif", ns=(then, then))
-    os.utime(tmp_path / "001.jpeg", ns=(then + 10**9, then + 10**9))
+    convert(Job(tmp_path / "001.tif", tmp_path / "001.jpeg", (60, 40), 0, 85))
 
     plan = make_plan(tmp_path, tmp_path)
 
     assert plan.todo == [(tmp_path / "002.tif", tmp_path / "002.jpeg")]
     assert plan.skipped == [(tmp_path / "001.tif", tmp_path / "001.jpeg")]
     assert plan.refused == []
-    os.utime(tmp_path / "001.tif", ns=(then + 2 * 10**9,) * 2)  # the supplier sent it again
+    later = time.time_ns() + 10**9
+    os.utime(tmp_path / "001.tif", ns=(later, later))  # the supplier sent it again
     assert len(make_plan(tmp_path, tmp_path).todo) == 2
     assert len(make_plan(tmp_path, tmp_path, force=True).todo) == 2
+
+
+def test_a_replacement_that_keeps_an_older_mtime_is_converted_again(tmp_path):
+    corner_image().save(tmp_path / "001.tif")
+    convert(Job(tmp_path / "001.tif", tmp_path / "001.jpeg", (60, 40), 0, 85))
+    assert make_plan(tmp_path, tmp_path).todo == []
+    # The corrected picture, copied in with the supplier's own, older mtime (cp -p, rsync -t,
+    # tar, unzip): only its ctime says it came after the JPEG.
+    corner_image(corner=(20, 20, 200)).save(tmp_path / "new.tif")
+    old = time.time_ns() - 10**11
+    os.utime(tmp_path / "new.tif", ns=(old, old))
+    shutil.copy2(tmp_path / "new.tif", tmp_path / "001.tif")
+    os.unlink(tmp_path / "new.tif")
+
+    assert make_plan(tmp_path, tmp_path).todo == [(tmp_path / "001.tif", tmp_path / "001.jpeg")]
 
 
 def test_sizes_and_rotations_are_parsed():
