@@ -12,8 +12,8 @@ soon as possible."):
 
 Made to run from cron every minute: quiet when all is well; one line per problem
 on stdout, Nagios style; an alert is emailed once, again every --repeat-after
-minutes while the problem lasts, and a "Resolved - ..." email when it clears.
-What was sent is remembered in the --state file.
+minutes while the problem lasts, and a "Resolved - ..." email once it has stayed
+cleared --clear-after minutes. What was sent is remembered in the --state file.
 
     $ ./health_check.py --min-disk 40 --min-memory 30000
     CRITICAL - available disk space on / 31.6% < 40%
@@ -25,7 +25,7 @@ What was sent is remembered in the --state file.
     $ ./health_check.py --min-disk 40 --min-memory 30000     # a minute later: no new email
     CRITICAL - available disk space on / 31.6% < 40%
     CRITICAL - available memory 23518 MB < 30000 MB
-    $ ./health_check.py                                       # the course's thresholds
+    $ ./health_check.py --clear-after 0                       # the course's thresholds
     sent "Resolved - Available disk space is less than 40%" to root@example.com
     sent "Resolved - Available memory is less than 30000MB" to root@example.com
 
@@ -277,13 +277,20 @@ class Notice(namedtuple("Notice", "key subject body")):
 
 
 def notices_due(
-    results: list[Result], alerts: dict[str, dict[str, Any]], now: float, repeat_after: float
+    results: list[Result],
+    alerts: dict[str, dict[str, Any]],
+    now: float,
+    repeat_after: float,
+    clear_after: float = 0,
 ) -> list[Notice]:
     """New alerts, alerts not repeated for ``repeat_after`` seconds, and resolutions.
 
     An alert that could never be sent is tried again on every run. A cleared
     problem gets a "Resolved" email only if its alert did go out, with the
-    subject that went out. A check that could not be made changes nothing.
+    subject that went out, and only once it has stayed cleared ``clear_after``
+    seconds (as monit's "for N cycles"): a value that hovers at its threshold
+    keeps one alert open instead of an Error and a Resolved email every run.
+    A check that could not be made changes nothing.
     """
     due = []
     for result in results:
@@ -297,7 +304,12 @@ def notices_due(
                 or now - alert["sent"] >= repeat_after
             ):
                 due.append(Notice(result.key, subject, BODY))
-        elif result.status == OK and alert is not None and alert["sent"] is not None:
+        elif (
+            result.status == OK
+            and alert is not None
+            and alert["sent"] is not None
+            and now - alert.get("cleared", now) >= clear_after
+        ):
             subject = "Resolved - " + alert["subject"].removeprefix("Error - ")
             body = resolved_body(alert, result, now)
             due.append(Notice(result.key, subject, body))
@@ -312,7 +324,7 @@ def resolved_body(alert: dict[str, Any], result: Result, now: float) -> str:
         f'The problem reported as "{alert["subject"]}" on {socket.gethostname()} '
         f"has cleared: {result.detail}.\n\n"
         f"First seen: {when(alert['since'])}\n"
-        f"Cleared:    {when(now)}\n\n"
+        f"Cleared:    {when(alert.get('cleared', now))}\n\n"
         "No action is needed.\n"
     )
 
@@ -335,13 +347,12 @@ def update_alerts(
                 "since": alert["since"] if alert is not None else now,
                 "sent": now if result.key in sent else alert["sent"] if same else None,
             }
-        elif (
-            result.status == OK
-            and alert is not None
-            and (result.key in sent or alert["sent"] is None)
-        ):
-            # Cleared: forget it once its resolution went out, or if no alert ever did.
-            del updated[result.key]
+        elif result.status == OK and alert is not None:
+            if result.key in sent or alert["sent"] is None:
+                # Cleared: forget it once its resolution went out, or if no alert ever did.
+                del updated[result.key]
+            elif "cleared" not in alert:  # its Resolved email waits for --clear-after
+                updated[result.key] = {**alert, "cleared": now}
     return updated
 
 
@@ -505,7 +516,9 @@ def notify(args: argparse.Namespace, results: list[Result], now: float) -> bool:
         except StateError as error:
             log.error("health_check.py: %s", error)
             return False
-        for notice in notices_due(results, alerts, now, args.repeat_after * 60):
+        for notice in notices_due(
+            results, alerts, now, args.repeat_after * 60, args.clear_after * 60
+        ):
             print(f'would send "{notice.subject}"', flush=True)
         return True
     try:
@@ -513,7 +526,7 @@ def notify(args: argparse.Namespace, results: list[Result], now: float) -> bool:
     except StateError as error:
         log.error("health_check.py: %s: this run sent no email", error)
         return False
-    if not notices_due(results, alerts, now, args.repeat_after * 60) and (
+    if not notices_due(results, alerts, now, args.repeat_after * 60, args.clear_after * 60) and (
         update_alerts(alerts, results, set(), now) == alerts
     ):
         return True  # nothing to send or record, the common case: no lock, no write
@@ -530,7 +543,7 @@ def notify(args: argparse.Namespace, results: list[Result], now: float) -> bool:
         except StateError as error:
             log.error("health_check.py: %s: this run sent no email", error)
             return False
-        notices = notices_due(results, alerts, now, args.repeat_after * 60)
+        notices = notices_due(results, alerts, now, args.repeat_after * 60, args.clear_after * 60)
         sent, all_sent = send_notices(notices) if notices else (set(), True)
         updated = update_alerts(alerts, results, sent, now)
         if updated == alerts:
@@ -627,6 +640,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="email a lasting problem again after this long (0: every run)",
     )
     parser.add_argument(
+        "--clear-after",
+        type=float,
+        default=5,
+        metavar="MINUTES",
+        help="send Resolved once a problem has stayed cleared this long; if it comes back "
+        "before, its alert goes on (0: at once)",
+    )
+    parser.add_argument(
         "--state",
         metavar="FILE",
         help="where the alerts sent are remembered ($XDG_STATE_HOME/fruit-store)",
@@ -653,8 +674,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"{flag} must be a number")
     if not 0 < args.cpu_sample < math.inf:
         parser.error("--cpu-sample must be a number of seconds more than 0")
-    if not args.repeat_after >= 0:
-        parser.error("--repeat-after must be 0 minutes or more")
+    for flag, minutes in (
+        ("--repeat-after", args.repeat_after),
+        ("--clear-after", args.clear_after),
+    ):
+        if not minutes >= 0:
+            parser.error(f"{flag} must be 0 minutes or more")
     if args.interval is not None and not MIN_INTERVAL <= args.interval < math.inf:
         parser.error(f"--interval must be a number of seconds, {number(MIN_INTERVAL)} or more")
     # One check per file system named, in the order given.

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -138,13 +139,20 @@ def test_a_changed_threshold_is_a_new_alert(mail, check):
     assert subjects(mail) == ["Error - CPU usage is over -1%", "Error - CPU usage is over -2%"]
 
 
-def test_a_cleared_problem_gets_one_resolved_email(mail, check):
+def test_a_cleared_problem_gets_one_resolved_email_once_it_stays_cleared(mail, check):
     check(*BUSY_CPU, env=mail.env)
     cleared = check(*HEALTHY, env=mail.env)
+    assert (cleared.returncode, cleared.stdout, cleared.stderr) == (0, "", "")
+    assert subjects(mail) == ["Error - CPU usage is over -1%"]  # --clear-after: 5 minutes
+    # Six minutes later, as cron's sixth run would find it:
+    state = json.loads(check.state.read_text())
+    state["alerts"]["cpu"]["cleared"] -= 6 * 60
+    check.state.write_text(json.dumps(state))
+    later = check(*HEALTHY, env=mail.env)
     again = check(*HEALTHY, env=mail.env)
 
-    assert cleared.returncode == again.returncode == 0
-    assert cleared.stdout == again.stdout == ""
+    assert later.returncode == again.returncode == 0
+    assert later.stdout == again.stdout == ""
     messages = mail.messages()
     assert [message["Subject"] for message in messages] == [
         "Error - CPU usage is over -1%",
@@ -154,7 +162,22 @@ def test_a_cleared_problem_gets_one_resolved_email(mail, check):
     assert (resolved["From"], resolved["To"]) == (SENDER, RECIPIENT)
     assert not resolved.is_multipart()
     assert "has cleared: CPU usage " in resolved.get_content()
+    cleared_at = time.strftime(
+        "%Y-%m-%d %H:%M:%S %z", time.localtime(state["alerts"]["cpu"]["cleared"])
+    )
+    assert f"Cleared:    {cleared_at}" in resolved.get_content()
     assert json.loads(check.state.read_text())["alerts"] == {}
+
+
+def test_a_value_hovering_at_its_threshold_keeps_one_alert_open(mail, check):
+    # Over, under, over...: an Error and a Resolved email every minute before.
+    for _minute in range(3):
+        assert check(*BUSY_CPU, env=mail.env).returncode == 2
+        assert check(*HEALTHY, env=mail.env).returncode == 0
+    assert subjects(mail) == ["Error - CPU usage is over -1%"]
+
+    check(*HEALTHY, "--clear-after", "0", env=mail.env)
+    assert subjects(mail) == ["Error - CPU usage is over -1%", "Resolved - CPU usage is over -1%"]
 
 
 def test_mail_server_down_then_back(start_lab, check):
@@ -177,12 +200,12 @@ def test_mail_server_down_then_back(start_lab, check):
 
     # A resolution that cannot be sent: could not do the job (3), tried again later.
     mail.stop()
-    unresolved = check(*HEALTHY, env=env)
+    unresolved = check(*HEALTHY, "--clear-after", "0", env=env)
     assert unresolved.returncode == 3 and unresolved.stdout == ""
     assert 'cannot send "Resolved - CPU usage is over -1%"' in unresolved.stderr
     assert_no_traceback(unresolved)
     mail = start_lab(no_http=True, smtp_port=port)
-    assert check(*HEALTHY, env=env).returncode == 0
+    assert check(*HEALTHY, "--clear-after", "0", env=env).returncode == 0
     assert subjects(mail) == ["Resolved - CPU usage is over -1%"]
 
 
@@ -428,6 +451,7 @@ def test_interval_runs_until_stopped(mail, tmp_path, stop):
         ("--cpu-sample", "inf"),
         ("--cpu-sample", "nan"),
         ("--repeat-after", "-1"),
+        ("--clear-after", "-1"),
         ("--interval", "0"),
         ("--interval", "0.001"),
         ("--interval", "inf"),
