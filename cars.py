@@ -12,6 +12,7 @@ Revenue is price times total sales, computed exactly (decimal). A tie goes to
 the record, or the year, that comes first in the file. A bad record is named
 on stderr and left out (exit 1); an empty list is an error (exit 2): a month
 without a single sale more likely means a broken export than a quiet month.
+The same summary is sent once (--state remembers it; --force sends it again).
 
 $ export SMTP_PORT=8025 MAIL_TO=boss@example.com
 $ ./cars.py
@@ -56,13 +57,17 @@ import reports
 from cli import (
     EXIT_SOME_FAILED,
     EXIT_USAGE,
+    StateError,
     UsageError,
+    add_wait_argument,
     env_default,
     finish,
+    hold_lock,
     imports_done,
     log,
     make_parser,
     setup_logging,
+    state_folder,
 )
 
 DEFAULT_JSON = "car_sales.json"  # in the current folder, as the course's script reads it
@@ -259,6 +264,12 @@ def cents(amount: Decimal) -> Decimal:
 # --- the PDF and the message -----------------------------------------------------------------
 
 
+def summary_digest(sales: list[Sale], summary: list[str]) -> str:
+    """What the email and its PDF say: the same digest, the same summary (sent once)."""
+    rows = [[str(cell) for cell in row] for row in sales_table(sales)]
+    return emails.digest_of({"subject": SUBJECT, "summary": summary, "table": rows})
+
+
 def sales_table(sales: list[Sale]) -> list[list[object]]:
     """The course's table, ``ID, Car, Price, Total Sales``, most sold first (ties in file order)."""
     rows = sorted(sales, key=lambda sale: sale.total_sales, reverse=True)
@@ -318,12 +329,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=Path(env_default("CARS_PDF", DEFAULT_PDF)),
         help="where to write the PDF ($CARS_PDF)",
     )
+    emails.add_sent_arguments(parser, Path(state_folder()) / "cars.json", "summary")
+    add_wait_argument(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args)
+    if not args.dry_run:  # one run at a time writes this PDF, and mails: a second exits 75
+        hold_lock("cars.py", args.pdf, args.wait)
+        hold_lock("cars.py", args.state, args.wait)
     try:
         sender, recipient = emails.default_sender(), emails.default_recipient()
         emails.check_addresses(sender, recipient)
@@ -340,9 +356,15 @@ def main(argv: list[str] | None = None) -> int:
         summary = summary_lines(sales)
         if not args.dry_run:  # the course's script prints them; a dry run prints the message
             print("\n".join(summary), flush=True)
+        key, digest = emails.sent_key(args.json, recipient), summary_digest(sales, summary)
+        sent = emails.load_sent(args.state, "cars.py")
+        when = emails.sent_on(sent, key, digest)
+        if when and not args.force and not args.dry_run:
+            log.info("already sent on %s; use --force to send again", when)
+            return finish(0, len(sales), len(problems), "records")
         write_pdf(args.pdf, sales, summary)
         message = emails.generate(sender, recipient, SUBJECT, "\n".join(summary), args.pdf)
-    except UsageError as error:
+    except (UsageError, StateError) as error:
         log.error("%s", error)
         return EXIT_USAGE
     except emails.MailError as error:  # the PDF could not be attached
@@ -352,18 +374,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         sys.stdout.write(emails.format_message(message))
         return finish(len(sales), 0, len(problems), "records", dry_run=True)
+    not_all_went_well = False
     try:
         emails.send(message, settings)
-    except emails.MailPartlyRefused as error:
+        log.info('sent "%s" to %s through %s', SUBJECT, recipient, settings.address)
+    except emails.MailPartlyRefused as error:  # remembered as sent: the others have it
         log.error("sent, but %s", error)
-        finish(len(sales), 0, len(problems), "records")
-        return EXIT_SOME_FAILED
+        not_all_went_well = True
     except emails.MailError as error:
         log.error("not sent: %s", error)
         finish(len(sales), 0, len(problems), "records")
         return EXIT_SOME_FAILED
-    log.info('sent "%s" to %s through %s', SUBJECT, recipient, settings.address)
-    return finish(len(sales), 0, len(problems), "records")
+    try:
+        emails.save_sent(args.state, sent, key, digest)
+    except OSError as error:
+        log.error("%s: cannot remember the summary sent (%s): it will be sent again",
+                  args.state, error.strerror or error)  # fmt: skip
+        not_all_went_well = True
+    status = finish(len(sales), 0, len(problems), "records")
+    return EXIT_SOME_FAILED if not_all_went_well else status
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ Only the standard library: ``health_check.py`` imports this every minute.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import email.utils
 import getpass
@@ -46,7 +47,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
-from cli import UsageError, env_default
+from cli import UsageError, env_default, read_state, write_state
 
 DEFAULT_SENDER = "automation@example.com"
 DEFAULT_SMTP_HOST = "localhost"
@@ -417,3 +418,71 @@ def _recipients(refused: dict[str, tuple[int, bytes]]) -> str:
         parts.append(f"{address} ({' '.join(f'{code} {text}'.split())})")
     noun = "the recipient" if len(parts) == 1 else "the recipients"
     return f"{noun} {', '.join(parts)}"
+
+
+# --- a report goes once per change: what was sent is remembered ------------------------------
+
+SENT_STATE_VERSION = 1
+
+
+def add_sent_arguments(parser: argparse.ArgumentParser, default_state: Path, what: str) -> None:
+    """``--state`` (where what was sent is remembered) and ``--force`` (send it anyway)."""
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=default_state,
+        help=f"where the last {what} sent for each source and recipient is remembered "
+        "($XDG_STATE_HOME/fruit-store)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help=f"send the {what} even if the same one was sent"
+    )
+
+
+def sent_key(source: Path, recipient: str) -> str:
+    """What a report is about and to whom: ``/home/student/supplier-data -> a@example.com``."""
+    return f"{Path(source).resolve()} -> {recipient}"
+
+
+def digest_of(said: object) -> str:
+    """What a report says, as JSON (without its date): the same digest, the same report."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest()
+
+
+def load_sent(path: Path, script: str) -> dict[str, dict]:
+    """The reports sent, by sent_key: {key: {"digest": ..., "sent": ISO time}}.
+
+    cli.read_state: a missing or damaged file is a fresh start (one report sent again);
+    StateError (exit 2) for a path that is no file.
+    """
+    return {
+        key: entry
+        for key, entry in read_state(path, "reports", script).items()
+        if isinstance(entry, dict)
+        and isinstance(entry.get("digest"), str)
+        and isinstance(entry.get("sent"), str)
+    }
+
+
+def sent_on(sent: dict[str, dict], key: str, digest: str) -> str | None:
+    """When this very report went out (``2026-11-22 03:21``), or None."""
+    import datetime
+
+    entry = sent.get(key, {})
+    if entry.get("digest") != digest:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(entry["sent"]).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return entry["sent"]
+
+
+def save_sent(path: Path, sent: dict[str, dict], key: str, digest: str) -> None:
+    """Remember that the report ``digest`` went out for ``key`` now; OSError if it cannot."""
+    import datetime
+
+    sent[key] = {"digest": digest, "sent": datetime.datetime.now().astimezone().isoformat()}
+    write_state(path, "reports", sent, SENT_STATE_VERSION)

@@ -48,9 +48,6 @@ new/descriptions/005.txt:2: weight 'heavy' is not a whole number of pounds (writ
 from __future__ import annotations
 
 import argparse
-import datetime
-import hashlib
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -86,10 +83,8 @@ from cli import (
     log,
     make_parser,
     plural,
-    read_state,
     setup_logging,
     state_folder,
-    write_state,
 )
 from supplier_data import (
     Description,
@@ -106,7 +101,6 @@ BODY = (
     "A detailed list is attached to this email."
 )
 BODY_MAX_PROBLEMS = 20  # more than that are in the PDF only
-STATE_VERSION = 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -150,16 +144,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="first paragraph of the email, instead of the course's (the total weight and the "
         "files not imported are always added)",
     )
-    parser.add_argument(
-        "--state",
-        type=Path,
-        default=default_state_path(),
-        help="where the last report sent for each drop and recipient is remembered "
-        "($XDG_STATE_HOME/fruit-store)",
-    )
-    parser.add_argument(
-        "--force", action="store_true", help="send the report even if the same one was sent"
-    )
+    emails.add_sent_arguments(parser, default_state_path(), "report")
     add_wait_argument(parser)
     args = parser.parse_args(argv)
     args.body = getattr(args, "body", None)
@@ -337,42 +322,14 @@ def default_state_path() -> Path:
 
 def report_digest(report: Report, subject: str, body: str) -> str:
     """What the report says, without its date: the same digest means the same report."""
-    said = {
-        "subject": subject,
-        "body": body,
-        "imported": [list(fruit) for fruit in report.fruits],
-        "not_imported": [item.line for item in report.not_imported],
-    }
-    return hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest()
-
-
-def state_key(folder: Path, recipient: str) -> str:
-    return f"{Path(folder).resolve()} -> {recipient}"
-
-
-def load_sent(path: Path) -> dict[str, dict]:
-    """The reports sent, by drop and recipient: {key: {"digest": ..., "sent": ISO time}}.
-
-    cli.read_state: a missing or damaged file is a fresh start (one report sent again).
-    """
-    return {
-        key: entry
-        for key, entry in read_state(path, "reports", "report_email.py").items()
-        if isinstance(entry, dict)
-        and isinstance(entry.get("digest"), str)
-        and isinstance(entry.get("sent"), str)
-    }
-
-
-def save_sent(path: Path, sent: dict[str, dict]) -> None:
-    write_state(path, "reports", sent, STATE_VERSION)
-
-
-def shown_time(iso: str) -> str:
-    try:
-        return datetime.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso
+    return emails.digest_of(
+        {
+            "subject": subject,
+            "body": body,
+            "imported": [list(fruit) for fruit in report.fruits],
+            "not_imported": [item.line for item in report.not_imported],
+        }
+    )
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -430,14 +387,14 @@ def main(argv: list[str] | None = None) -> int:
 
     body = compose_body(report, args.body)
     digest = report_digest(report, args.subject, body)
-    key = state_key(args.folder, recipient)
+    key = emails.sent_key(args.folder, recipient)
     try:
-        sent = load_sent(args.state)
+        sent = emails.load_sent(args.state, "report_email.py")
     except StateError as error:
         log.error("%s: nothing sent", error)
         return EXIT_USAGE
-    if not args.force and sent.get(key, {}).get("digest") == digest:
-        when = shown_time(sent[key]["sent"])
+    when = emails.sent_on(sent, key, digest)
+    if when and not args.force:
         log.info("already reported on %s; use --force to send again", when)
         return EXIT_OK
 
@@ -477,9 +434,8 @@ def main(argv: list[str] | None = None) -> int:
         log.error("not sent: %s", error)
         finish(done, 0, failed, "description files")
         return EXIT_SOME_FAILED
-    sent[key] = {"digest": digest, "sent": datetime.datetime.now().astimezone().isoformat()}
     try:
-        save_sent(args.state, sent)
+        emails.save_sent(args.state, sent, key, digest)
     except OSError as error:
         log.error(
             "%s: cannot remember the report sent (%s): it will be sent again",

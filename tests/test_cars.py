@@ -325,6 +325,29 @@ def test_a_pdf_path_that_is_no_plain_file_is_left_as_it_is(start_lab, run_script
     assert lab.messages() == []
 
 
+def test_the_same_summary_is_sent_once_and_a_new_month_sends_a_new_one(
+    start_lab, run_script, tmp_path
+):
+    lab = start_lab(no_http=True)
+    good = sales_file(tmp_path, random_records(5))
+    env = env_for(lab, tmp_path)
+
+    first = run_script("cars.py", env=env)
+    second = run_script("cars.py", env=env)
+
+    assert first.returncode == second.returncode == 0
+    assert second.stdout.splitlines() == expected_summary(good)  # still printed
+    assert second.stderr.startswith("already sent on ")
+    assert "; use --force to send again\n" in second.stderr
+    assert second.stderr.endswith("0 records done, 5 skipped, 0 failed\n")
+    assert len(lab.messages()) == 1
+    assert run_script("cars.py", "--force", env=env).returncode == 0
+    assert len(lab.messages()) == 2
+    sales_file(tmp_path, random_records(6))  # the next month
+    assert run_script("cars.py", env=env).returncode == 0
+    assert len(lab.messages()) == 3
+
+
 def test_no_good_record_sends_nothing(start_lab, run_script, tmp_path):
     lab = start_lab(no_http=True)
     sales_file(tmp_path, [BAD[101], BAD[102]])
