@@ -78,6 +78,7 @@ from cli import UsageError, atomic_output, log, plural
 from supplier_data import Description, DescriptionError
 
 CHART_BARS = 20  # the heaviest fruits get a bar each; more would be unreadable
+TABLE_FONT_SIZE = 10  # ReportLab's Table draws cells at 10 points
 BAR_HEIGHT = 14  # points per bar
 LABEL_MAX = 28  # characters of a fruit's name on the chart
 PIE_SLICES = 10  # more slices than that are too thin to tell apart: the smallest become "Other"
@@ -323,27 +324,57 @@ def generate(
     for chart in charts:
         story += [Spacer(1, 16), chart]
     if table_data:
-        story += [Spacer(1, 20), data_table(table_data)]
+        story += [Spacer(1, 20), data_table(table_data, document.width)]
     _build(document, story, filename)
 
 
-def data_table(rows: Sequence[Sequence[object]]) -> Table:
+def data_table(rows: Sequence[Sequence[object]], width: float | None = None) -> Table:
     """The course's table: a grid, the header row in bold; here also repeated on every page.
 
-    Cells are drawn as text (``str()`` of each value), never read as markup.
+    Cells are drawn as text (``str()`` of each value), never read as markup, each in a
+    font that has its letters. Wider than ``width``, its widest column wraps its text.
     """
-    table = Table([list(row) for row in rows], repeatRows=1, hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                ("FONTNAME", (0, 0), (-1, -1), text_font().regular),
-                ("FONTNAME", (0, 0), (-1, 0), text_font().bold),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
-                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-            ]
+    cells: list[list[object]] = [[str(cell) for cell in row] for row in rows]
+    fonts = [[font_for(text) for text in row] for row in cells]
+    commands = [
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("FONTNAME", (0, 0), (-1, -1), text_font().regular),
+        ("FONTNAME", (0, 0), (-1, 0), text_font().bold),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+    ]
+    main = text_font().regular
+    for y, row in enumerate(fonts):
+        for x, font in enumerate(row):
+            if font.regular != main:  # Chinese, say: the report's font would draw boxes
+                commands.append(("FONTNAME", (x, y), (x, y), font.bold if y == 0 else font.regular))
+    widths = None
+    columns = max(map(len, cells), default=0)
+    natural = [
+        max(
+            (stringWidth(row[x], fonts[y][x].regular, TABLE_FONT_SIZE) + 12)
+            for y, row in enumerate(cells)
+            if x < len(row)
         )
-    )
+        for x in range(columns)
+    ]
+    if width is not None and sum(natural) > width:
+        wide = natural.index(max(natural))
+        widths = list(natural)
+        widths[wide] = max(width - (sum(natural) - natural[wide]), width / 4)
+        for y, row in enumerate(cells):
+            if wide < len(row):
+                font = fonts[y][wide]
+                style = ParagraphStyle(
+                    "cell",
+                    fontName=font.bold if y == 0 else font.regular,
+                    fontSize=TABLE_FONT_SIZE,
+                    leading=TABLE_FONT_SIZE * 1.2,
+                    alignment=1,  # centred, as the other cells
+                )
+                row[wide] = Paragraph(escape(str(row[wide])), style)
+    table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle(commands))
     return table
 
 
@@ -585,15 +616,16 @@ def bar_chart(
     value_text = _formatted(value_format, bars[0][1])
     value_room = max(40, stringWidth(value_text, text_font().regular, 8) + 8)
     chart.width, chart.height = width - label_width - value_room, chart_height
-    chart.data = [[value for _, value in bars]]
+    # The first on top: categories are drawn from the bottom up, so they go in reversed
+    # (reverseDirection would also reverse which label labels[i] styles, not the names).
+    chart.data = [[value for _, value in reversed(bars)]]
     chart.bars[0].fillColor = PALETTE[0]
     chart.bars.strokeColor = None
     chart.barSpacing = 0
     chart.groupSpacing = 3
-    chart.categoryAxis.categoryNames = labels
-    chart.categoryAxis.reverseDirection = True  # the first on top
+    chart.categoryAxis.categoryNames = labels[::-1]
     chart.categoryAxis.labels.fontName = text_font().regular
-    for index, font in enumerate(fonts):
+    for index, font in enumerate(reversed(fonts)):
         chart.categoryAxis.labels[index].fontName = font
     chart.categoryAxis.labels.fontSize = 9
     chart.categoryAxis.labels.boxAnchor = "e"

@@ -194,3 +194,49 @@ def test_any_alphabet_in_every_report(tmp_path):
         assert [line for line in lines if line.startswith("name:")] == [f"name: {n}" for n in names]
     assert "Ελληνικά" in lines_of(course_pdf)
     assert reports.missing_letters("Клубника Φράουλα été") == ""
+
+
+def text_runs(path) -> list[tuple[str, str, float, float]]:
+    """Each piece of text on the first page: (text, font, x, y), as pypdf reads it drawn."""
+    runs = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            name = font.get("/BaseFont", "").split("+")[-1] if font else ""
+            runs.append((text.strip(), name, cm[4] + tm[4], cm[5] + tm[5]))
+
+    PdfReader(path).pages[0].extract_text(visitor_text=visit)
+    return runs
+
+
+def test_chart_labels_in_any_alphabet_are_drawn_in_order_in_a_font_that_has_them(tmp_path):
+    # reverseDirection styled the mirrored label: the Chinese name was boxes, Kiwi in Chinese.
+    pdf = tmp_path / "processed.pdf"
+    fruits = [("中文水果", 100), ("Apple", 50), ("Kiwi", 10)]
+    reports.generate_fruit_report(pdf, fruits)
+    chart: dict[str, tuple[str, float]] = {}
+    for text, font, _, y in text_runs(pdf):  # the chart's labels come first, then the list
+        if text in dict(fruits):
+            chart.setdefault(text, (font, y))
+
+    assert chart["中文水果"][0].startswith("WenQuanYi")
+    assert chart["Apple"][0] == chart["Kiwi"][0] == "DejaVuSans"
+    assert chart["中文水果"][1] > chart["Apple"][1] > chart["Kiwi"][1]  # the heaviest on top
+
+
+def test_a_table_wider_than_the_page_wraps_and_draws_any_alphabet(tmp_path):
+    # A 300-character model pushed Price and Total Sales off the page; Chinese was boxes.
+    pdf = tmp_path / "cars.pdf"
+    long_model = "Model " + "very long name " * 21
+    rows = [["ID", "Car", "Price", "Total Sales"], [1, f"Ford {long_model}", "$1.00", 7]]
+    rows.append([2, "丰田 卡罗拉 (2010)", "$2.00", 3])
+    reports.generate(pdf, "Sales", "summary", rows)
+
+    runs = text_runs(pdf)
+    width = float(PdfReader(pdf).pages[0].mediabox.width)
+    assert all(x < width - 20 for _, _, x, _ in runs), "text drawn off the page"
+    texts = [text for text, *_ in runs]
+    assert "Total Sales" in texts and "$1.00" in texts
+    assert "".join(texts).replace(" ", "").count("verylongname") == 21  # all of it, wrapped
+    [toyota] = [font for text, font, *_ in runs if "丰田" in text]
+    assert toyota.startswith("WenQuanYi")
