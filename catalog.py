@@ -317,8 +317,9 @@ def fetch_list(session: requests.Session, url: str) -> list[dict]:
             f"cannot reach the catalog at {url}: {describe_http_error(error)}; is it running?"
         ) from None
     if response.status_code != 200:
+        hint = "try again later" if response.status_code >= 500 else "is the URL right?"
         raise CatalogError(
-            f"cannot read the catalog at {url}: {describe_response(response)}; is the URL right?"
+            f"cannot read the catalog at {url}: {describe_response(response)}; {hint}"
         )
     try:
         rows = response.json()

@@ -278,10 +278,16 @@ def setup_logging(args: argparse.Namespace, lazy: bool = False) -> None:
     def set_up() -> None:
         import logging
 
+        class OneLine(logging.Formatter):
+            """A message is one line, whatever a file name holds: ``bad\\nname.txt``."""
+
+            def format(self, record: logging.LogRecord) -> str:
+                return super().format(record).replace("\r", "\\r").replace("\n", "\\n")
+
         # Libraries speak at INFO and above only: -v is about our work, not every TIFF tag read.
-        logging.basicConfig(
-            level=max(level, INFO), format="%(message)s", stream=sys.stderr, force=True
-        )
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(OneLine("%(message)s"))
+        logging.basicConfig(level=max(level, INFO), handlers=[handler], force=True)
         logging.getLogger(log.name).setLevel(level)
         # urllib3 logs each retry as a warning; the script's own one line says what matters.
         logging.getLogger("urllib3").setLevel(WARNING if args.verbose else ERROR)

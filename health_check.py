@@ -495,7 +495,11 @@ def run_once(args: argparse.Namespace) -> int:
             try:
                 write_textfile(args.textfile, results, now)
             except OSError as error:
-                log.error("health_check.py: cannot write %s: %s", args.textfile, error)
+                log.error(
+                    "health_check.py: cannot write %s (%s): check --textfile and its folder",
+                    args.textfile,
+                    error.strerror or error,
+                )
                 status = degraded(status)
 
     if not notify(args, results, now):

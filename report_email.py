@@ -287,11 +287,11 @@ def warn_missing_letters(report: Report) -> None:
         letters = reports.missing_letters(text)
         if letters:
             log.warning(
-                "%s: the PDF's fonts have no letters for %r in %r: they show as boxes "
-                "(install fonts-wqy-microhei, or set REPORT_FONT to a font that has them)",
+                "%s: the PDF's fonts have no letters for %r in %r: they show as boxes (%s)",
                 where,
                 letters,
                 text,
+                reports.missing_letters_hint(),
             )
 
 

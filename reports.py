@@ -209,6 +209,14 @@ def missing_letters(text: str) -> str:
     return _lacking(font_for(text), text)
 
 
+def missing_letters_hint() -> str:
+    """What to do about letters no font found can draw: install the usual Chinese font, or,
+    when it is there already (the letters are emoji, say), choose a font that has them."""
+    if _installed_fonts().get(EXTRA_FONTS):
+        return "no font installed has them: set REPORT_FONT to a font that has them"
+    return "install fonts-wqy-microhei, or set REPORT_FONT to a font that has them"
+
+
 def _lacking(font: Font, text: str) -> str:
     seen = dict.fromkeys(letter for letter in text if not letter.isspace())
     return "".join(letter for letter in seen if not font.draws(letter))

@@ -40,8 +40,11 @@ def add_folder_argument(parser: argparse.ArgumentParser, subfolder: str, what: s
 # --- the files of the drop ---------------------------------------------------------
 
 
-def supplier_files(folder: Path, missing: str = "no such folder") -> list[Path]:
-    """The regular files of ``folder``, sorted by name; hidden ones (``.DS_Store``) left out.
+def supplier_files(
+    folder: Path, missing: str = "no such folder", suffixes: tuple[str, ...] = ()
+) -> list[Path]:
+    """The regular files of ``folder``, sorted by name; hidden ones (``.DS_Store``) left out,
+    and with ``suffixes`` (lower case), the files of other kinds, about which nothing is said.
 
     Every script reads the supplier's files through here. A symbolic link is
     followed only when its target is inside ``folder`` (by real paths): one
@@ -65,6 +68,8 @@ def supplier_files(folder: Path, missing: str = "no such folder") -> list[Path]:
     files = []
     for name in names:
         path = folder / name
+        if suffixes and path.suffix.lower() not in suffixes:
+            continue
         if name.startswith(".") or not is_readable_file(path, root):
             continue
         files.append(path)
@@ -126,6 +131,7 @@ WEIGHT_EXAMPLE = "write it like '500 lbs'"
 _WEIGHT_LABEL = re.compile(r"^weight\s*:?\s*", re.IGNORECASE)
 # [0-9], not \d: \d also takes Arabic or Devanagari digits.
 _WEIGHT = re.compile(r"(-?)\s*([0-9]+)\s*(?:lbs?|pounds?)?", re.IGNORECASE)
+_GROUPED_WEIGHT = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+\s*(?:lbs?|pounds?)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,9 @@ def parse_weight(text: str) -> int:
     if not value:
         raise ValueError(f"the weight is missing ({WEIGHT_EXAMPLE})")
     match = _WEIGHT.fullmatch(value)
+    if match is None and _GROUPED_WEIGHT.fullmatch(value):
+        raise ValueError(f"weight {shown!r}: write it without the thousands separator, like "
+                         f"{value.replace(',', '')!r}")  # fmt: skip
     if match is None:
         raise ValueError(f"weight {shown!r} is not a whole number of pounds ({WEIGHT_EXAMPLE})")
     if match[1]:
@@ -286,8 +295,7 @@ def text_files(folder: Path, what: str) -> list[Path]:
     """The ``*.txt`` (or ``*.TXT``) files of ``folder`` as supplier_files gives them: sorted,
     hidden ones and links out of the folder left out; UsageError naming ``what`` (such as
     "description files") if ``folder`` is unusable."""
-    files = supplier_files(folder, f"no such folder of {what}")
-    return [path for path in files if path.suffix.lower() == ".txt"]
+    return supplier_files(folder, f"no such folder of {what}", suffixes=(".txt",))
 
 
 def same_image_name(fruits: list[Description]) -> dict[str, list[Description]]:

@@ -105,7 +105,7 @@ class Image:
 def find_images(folder: Path) -> list[Path]:
     """The folder's ``.jpeg`` files, sorted; hidden ones such as macOS' ``._001.jpeg`` left out."""
     missing = "no such folder: give the images folder, or set SUPPLIER_DATA"
-    return [path for path in supplier_files(folder, missing) if path.suffix == SUFFIX]
+    return [path for path in supplier_files(folder, missing, (SUFFIX,)) if path.suffix == SUFFIX]
 
 
 def name_images(paths: list[Path]) -> tuple[list[Image], list[Result]]:

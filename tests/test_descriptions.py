@@ -55,7 +55,11 @@ def test_weight_zero_is_a_weight() -> None:
         ("", "the weight is missing (write it like '500 lbs')"),
         ("Weight:", "the weight is missing"),
         ("5 kg", "weight '5 kg' is not a whole number of pounds"),
-        ("1,000 lbs", "is not a whole number of pounds"),
+        (
+            "1,000 lbs",
+            "weight '1,000 lbs': write it without the thousands separator, like '1000 lbs'",
+        ),  # fmt: skip
+        ("12,50 lbs", "weight '12,50 lbs' is not a whole number of pounds"),  # 12.50, in Europe
         ("99999999999 lbs", "is too large"),
     ],
 )

@@ -623,3 +623,14 @@ def test_a_user_without_passwd_entry_is_one_line(mail, run_script, tmp_path):
     assert_no_traceback(result)
     assert "no home folder for the state file" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_textfile_that_cannot_be_written_is_one_line(mail, check, tmp_path):
+    textfile = tmp_path / "no-such-folder" / "health.prom"
+    result = check(*HEALTHY, "--textfile", textfile, env=mail.env)
+
+    assert result.returncode == 3
+    assert result.stderr == (
+        f"health_check.py: cannot write {textfile} (No such file or directory): check "
+        "--textfile and its folder\n"
+    )

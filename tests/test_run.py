@@ -467,3 +467,16 @@ def test_a_file_changed_after_it_was_sent_is_not_sent_as_a_second_fruit(lab, tmp
     ]
     assert_each_once(lab, 4)
     assert len(posts(lab)) == 4
+
+
+def test_a_file_name_with_a_line_break_is_named_on_one_line(lab, tmp_path, run_script):
+    folder = write_descriptions(tmp_path / "descriptions", {"bad\nname.txt": "Fig\nheavy\nx\n"})
+
+    result = run_script("run.py", folder, env=lab.env)
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{folder}/bad\\nname.txt:2: weight 'heavy' is not a whole number of pounds "
+        "(write it like '500 lbs')",
+        "0 fruits done, 0 skipped, 1 failed",
+    ]
