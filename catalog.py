@@ -757,8 +757,8 @@ def post_once(
 
     A 503 was not handled and the session retries it. A POST that got no answer,
     or a proxy's 502/504, may have been done anyway ("commit then drop"), so
-    ``is_there()`` asks the server before sending once more. Only ``201 Created`` counts. Raises
-    CatalogError when the server cannot be reached or read.
+    ``is_there()`` asks the server before sending once more. Only ``201 Created``
+    counts. Raises CatalogError when the server cannot be reached or read.
     """
     import requests
 
