@@ -67,7 +67,6 @@ from cli import (
     log,
     make_parser,
     setup_logging,
-    state_folder,
 )
 
 DEFAULT_JSON = "car_sales.json"  # in the current folder, as the course's script reads it
@@ -329,7 +328,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=Path(env_default("CARS_PDF", DEFAULT_PDF)),
         help="where to write the PDF ($CARS_PDF)",
     )
-    emails.add_sent_arguments(parser, Path(state_folder()) / "cars.json", "summary")
+    emails.add_sent_arguments(parser, "cars.json", "summary")
     add_wait_argument(parser)
     return parser.parse_args(argv)
 
@@ -339,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args)
     if not args.dry_run:  # one run at a time writes this PDF, and mails: a second exits 75
         hold_lock("cars.py", args.pdf, args.wait)
-        hold_lock("cars.py", args.state, args.wait)
+        if args.state is not None:  # None: no home folder, said when it is read
+            hold_lock("cars.py", args.state, args.wait)
     try:
         sender, recipient = emails.default_sender(), emails.default_recipient()
         emails.check_addresses(sender, recipient)

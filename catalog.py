@@ -213,8 +213,12 @@ def catalog_session(base: str, pool_size: int = 10, retries: int = 5) -> request
 
 
 # What a proxy in front of the service (nginx, Apache's mod_proxy) answers when the service
-# failed or was slower than its timeout: the service may have done the work all the same.
+# failed or was slower than its timeout: the service may have done the work, or do it later.
 MAYBE_DONE = (502, 504)
+MAY_STILL_ARRIVE = (
+    "not in the catalog yet, but the server may still be at it: the next run waits for it, "
+    "then looks before sending"
+)
 
 
 @functools.cache
@@ -563,6 +567,15 @@ def unanswered_path() -> Path:
     return Path(state_folder()) / "unanswered.json"
 
 
+class MayStillArrive(Exception):
+    """A proxy answered 502/504 and the server does not have it yet: it may still be at it.
+
+    Sent again now, it could be done twice. Raised in ``awaiting_answer``, the
+    request stays unanswered: the next run waits until the server must be done with
+    it (``unanswered.json``), then looks before sending. str() says so in one line.
+    """
+
+
 @contextlib.contextmanager
 def awaiting_answer(url: str, key: str) -> Iterator[None]:
     """While in the block, a request to ``url`` for ``key`` is sent and not answered yet."""
@@ -572,16 +585,25 @@ def awaiting_answer(url: str, key: str) -> Iterator[None]:
             _sending["urls"].append(url)
             _write_sending()
     at_stop(_save_unanswered)
-    stopped = False
+    left = False
     try:
         yield
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM while it waited (--jobs 1): still unanswered
-        stopped = True
+        left = True
+        raise
+    except MayStillArrive:
+        left = True
+        _save_unanswered_at_exit()
         raise
     finally:
-        if not stopped:
+        if not left:
             with _unanswered_lock:
                 _unanswered[url].pop(key, None)
+
+
+@functools.cache
+def _save_unanswered_at_exit() -> None:
+    atexit.register(_save_unanswered)
 
 
 def _note_answer_time(response: requests.Response, *args: object, **kwargs: object) -> None:
@@ -755,10 +777,12 @@ def post_once(
 ) -> str | None:
     """POST ``payload`` as JSON so that it is created exactly once: None when done, else why not.
 
-    A 503 was not handled and the session retries it. A POST that got no answer,
-    or a proxy's 502/504, may have been done anyway ("commit then drop"), so
-    ``is_there()`` asks the server before sending once more. Only ``201 Created``
-    counts. Raises CatalogError when the server cannot be reached or read.
+    A 503 was not handled and the session retries it. A POST that got no answer
+    may have been done anyway ("commit then drop"), so ``is_there()`` asks the
+    server before sending once more. A proxy's 502/504 says the server was slow:
+    if it does not have it yet, it may still be at it, so it is not sent again
+    (MayStillArrive). Only ``201 Created`` counts. Raises CatalogError when the
+    server cannot be reached or read.
     """
     import requests
 
@@ -782,7 +806,8 @@ def post_once(
             return problem
         if is_there():  # the proxy gave up, the service did it
             return None
-    return f"not done twice ({problem}) and it is not in the catalog; run again later"
+        raise MayStillArrive(f"{problem}: {MAY_STILL_ARRIVE}")
+    return f"no answer twice ({problem}) and it is not in the catalog; run again later"
 
 
 def post_image(
@@ -917,6 +942,8 @@ def post_all(
                 return None  # the stopped run's request was done after all
             with awaiting_answer(url, sent_as):
                 return post_once(session, url, payload, lambda: is_there(payload))
+        except MayStillArrive as error:
+            return str(error)
         except CatalogError as error:
             unreachable.set()
             return str(error)

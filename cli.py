@@ -433,11 +433,15 @@ def lock_folders() -> list[Path]:
     than a login shell: locks placed by those would not see each other, and both runs
     would send everything. So: ``.local/state/fruit-store/locks`` in the home of the
     user's passwd entry, else ``/tmp/fruit-store-locks-UID`` (``nobody`` has no home).
+    ``$FRUIT_STORE_LOCKS`` chooses another folder (the tests do): then set it the same
+    for every run, cron's and the shell's, or not at all.
     """
     import pwd  # here: health_check.py, every minute, takes a lock only to send
     from pathlib import Path
 
     folders = []
+    if os.environ.get("FRUIT_STORE_LOCKS"):
+        folders.append(Path(os.environ["FRUIT_STORE_LOCKS"]))
     with contextlib.suppress(KeyError):  # no passwd entry
         home = pwd.getpwuid(os.getuid()).pw_dir
         if home not in ("", "/"):

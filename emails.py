@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
-from cli import UsageError, env_default, read_state, write_state
+from cli import StateError, UsageError, env_default, read_state, state_folder, write_state
 
 DEFAULT_SENDER = "automation@example.com"
 DEFAULT_SMTP_HOST = "localhost"
@@ -425,12 +425,17 @@ def _recipients(refused: dict[str, tuple[int, bytes]]) -> str:
 SENT_STATE_VERSION = 1
 
 
-def add_sent_arguments(parser: argparse.ArgumentParser, default_state: Path, what: str) -> None:
-    """``--state`` (where what was sent is remembered) and ``--force`` (send it anyway)."""
+def add_sent_arguments(parser: argparse.ArgumentParser, state_name: str, what: str) -> None:
+    """``--state`` (where what was sent is remembered, by default ``state_name`` in the
+    state folder) and ``--force`` (send it anyway)."""
+    try:
+        default = Path(state_folder()) / state_name
+    except RuntimeError:  # no home folder: --state is needed, load_sent says so
+        default = None
     parser.add_argument(
         "--state",
         type=Path,
-        default=default_state,
+        default=default,
         help=f"where the last {what} sent for each source and recipient is remembered "
         "($XDG_STATE_HOME/fruit-store)",
     )
@@ -452,12 +457,14 @@ def digest_of(said: object) -> str:
     return hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest()
 
 
-def load_sent(path: Path, script: str) -> dict[str, dict]:
+def load_sent(path: Path | None, script: str) -> dict[str, dict]:
     """The reports sent, by sent_key: {key: {"digest": ..., "sent": ISO time}}.
 
     cli.read_state: a missing or damaged file is a fresh start (one report sent again);
-    StateError (exit 2) for a path that is no file.
+    StateError (exit 2) for a path that is no file, or None (no home folder for it).
     """
+    if path is None:
+        raise StateError("no home folder for the state file: set XDG_STATE_HOME or give --state")
     return {
         key: entry
         for key, entry in read_state(path, "reports", script).items()

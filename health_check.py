@@ -239,6 +239,7 @@ def valid_alert(alert: object) -> bool:
         and isinstance(alert.get("subject"), str)
         and is_time(alert.get("since"))
         and (alert.get("sent") is None or is_time(alert.get("sent")))
+        and ("cleared" not in alert or is_time(alert["cleared"]))
     )
 
 

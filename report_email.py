@@ -84,13 +84,15 @@ from cli import (
     make_parser,
     plural,
     setup_logging,
-    state_folder,
 )
 from supplier_data import (
     Description,
     DescriptionError,
     add_folder_argument,
+    catalog_entry,
     fruit_key,
+    fruits_by_picture,
+    other_fruit_with_picture,
     read_descriptions,
 )
 
@@ -144,7 +146,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="first paragraph of the email, instead of the course's (the total weight and the "
         "files not imported are always added)",
     )
-    emails.add_sent_arguments(parser, default_state_path(), "report")
+    emails.add_sent_arguments(parser, "report_email.json", "report")
     add_wait_argument(parser)
     args = parser.parse_args(argv)
     args.body = getattr(args, "body", None)
@@ -205,10 +207,12 @@ def report_from_catalog(
     for row in rows:
         if isinstance(row.get("name"), str) and isinstance(row.get("image_name"), str):
             in_catalog.setdefault(fruit_key(row), row)
+    pictures = fruits_by_picture(map(catalog_entry, in_catalog.values()))
     report = Report(files=len(fruits) + len(errors))
     not_imported = [NotImported(error.path, reports.problem_line(error)) for error in errors]
     for fruit in fruits:
         row = in_catalog.get(fruit_key(fruit.as_json()))
+        other = other_fruit_with_picture(fruit, pictures)
         if row is not None:
             weight = row.get("weight")
             shown = reports.ReportFruit(
@@ -217,6 +221,8 @@ def report_from_catalog(
                 picture_missing=not has_picture(fruit.image_name),
             )
             report.imported.append((fruit, shown))
+        elif other:  # run.py refuses to send it: the catalog would show two
+            not_imported.append(NotImported(fruit.path, f"{fruit.path.name}: {other}"))
         elif not has_picture(fruit.image_name):
             why = (
                 f"the catalog does not have {fruit.name}, nor the server its picture "
@@ -315,11 +321,6 @@ def write_report(path: Path, report: Report, font: str | None) -> None:
 # --- what was sent: the state file ---------------------------------------------------------
 
 
-def default_state_path() -> Path:
-    """``$XDG_STATE_HOME/fruit-store/report_email.json``, by default under ~/.local/state."""
-    return Path(state_folder()) / "report_email.json"
-
-
 def report_digest(report: Report, subject: str, body: str) -> str:
     """What the report says, without its date: the same digest means the same report."""
     return emails.digest_of(
@@ -362,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args)
     if not args.dry_run:  # one run at a time writes this PDF, and mails: a second exits 75
         hold_lock("report_email.py", args.pdf, args.wait)
-        hold_lock("report_email.py", args.state, args.wait)  # even to another PDF
+        if args.state is not None:  # None: no home folder, said when it is read
+            hold_lock("report_email.py", args.state, args.wait)  # even to another PDF
     try:
         recipient = args.recipient or emails.default_recipient()
         emails.check_addresses(args.sender, recipient)

@@ -67,8 +67,11 @@ from cli import (
 from supplier_data import (
     Description,
     add_folder_argument,
+    catalog_entry,
     fruit_key,
+    fruits_by_picture,
     is_regular_file_inside,
+    other_fruit_with_picture,
     read_descriptions,
 )
 
@@ -128,37 +131,29 @@ def check_pictures(
     return ready, held
 
 
-def catalog_entry(fruit: dict) -> tuple[str, str, object, str]:
-    """A fruit as the catalog keeps it (``as_json()`` or a row of ``GET /fruits/``): picture,
-    name, weight, description with its spaces as the server may trim them."""
-    description = " ".join(str(fruit["description"]).split())
-    return fruit["image_name"], fruit["name"], fruit["weight"], description
-
-
 def not_in_catalog(
     fruits: list[Description], present: set[tuple]
 ) -> tuple[list[Description], int, int]:
-    """The fruits to send; how many are there already; how many a different fruit with
-    their picture is there for, each said in a line (an earlier version of the file)."""
-    by_picture: dict[str, set[tuple]] = {}
-    for entry in present:
-        by_picture.setdefault(entry[0], set()).add(entry)
+    """The fruits to send (``present``: the catalog's, as catalog_entry gives them); how
+    many are there already; how many another fruit shows the picture of, said in a line."""
+    pictures = fruits_by_picture(present)
     todo, there, conflicts = [], 0, 0
     for fruit in fruits:
-        entry = catalog_entry(fruit.as_json())
-        others = by_picture.get(fruit.image_name, set())
-        if entry in others:
+        same = [entry for entry in pictures.get(fruit.image_name, ()) if entry[1] == fruit.name]
+        other = other_fruit_with_picture(fruit, pictures)
+        if same:
             there += 1
-        elif others:  # sent, it would be a second product showing the same picture
-            _, name, weight, _ = sorted(others, key=str)[0]
-            log.error(
-                "%s: not sent: the catalog has another fruit with %s (%s, %s lbs), from an "
-                "earlier delivery or version of this file: change or remove it there first",
-                fruit.path,
-                fruit.image_name,
-                name,
-                weight,
-            )
+            if catalog_entry(fruit.as_json()) not in same:  # changed since it was sent
+                _, _, weight, _ = same[0]
+                log.warning(
+                    "%s: the catalog's %s (%s lbs) is not as this file says now: not sent "
+                    "again (change it in the catalog if the file is right)",
+                    fruit.path,
+                    fruit.name,
+                    weight,
+                )
+        elif other:  # sent, it would be a second product showing the same picture
+            log.error("%s: not sent: %s", fruit.path, other)
             conflicts += 1
         else:
             todo.append(fruit)

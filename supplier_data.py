@@ -13,6 +13,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,9 +158,39 @@ class Description:
 
 
 def fruit_key(fruit: dict) -> tuple[str, str]:
-    """What makes a catalog row this file's fruit: the same name and image name (the JSON of
-    ``as_json``, or a row of ``GET /fruits/``)."""
+    """A fruit's name and image name (``as_json()``, or a row of ``GET /fruits/``): what a
+    POST whose answer was lost is looked up by. Whether a row is this very fruit, weight
+    and description too, is catalog_entry's."""
     return fruit["name"], fruit["image_name"]
+
+
+def catalog_entry(fruit: dict) -> tuple[object, object, object, str]:
+    """A fruit as the catalog keeps it (``as_json()``, or a row of ``GET /fruits/``): its
+    picture, name, weight, and description with its spaces as the server may trim them."""
+    description = " ".join(str(fruit.get("description", "")).split())
+    return fruit.get("image_name"), fruit.get("name"), fruit.get("weight"), description
+
+
+def fruits_by_picture(entries: Iterable[tuple]) -> dict[object, set[tuple]]:
+    """The catalog's fruits (their catalog_entry) by the picture they show."""
+    pictures: dict[object, set[tuple]] = {}
+    for entry in entries:
+        pictures.setdefault(entry[0], set()).add(entry)
+    return pictures
+
+
+def other_fruit_with_picture(fruit: Description, pictures: dict[object, set[tuple]]) -> str:
+    """Why ``fruit`` cannot go in the catalog: another fruit of it, by another name, shows
+    the same picture (the file was renamed after it was sent, or an earlier delivery used
+    the name); "" when none does."""
+    others = pictures.get(fruit.image_name, set())
+    if not others or any(entry[1] == fruit.name for entry in others):
+        return ""
+    _, name, weight, _ = sorted(others, key=str)[0]
+    return (
+        f"the catalog has another fruit with {fruit.image_name} ({name}, {weight} lbs), from an "
+        "earlier delivery or version of this file: change or remove it there first"
+    )
 
 
 class DescriptionError(ValueError):

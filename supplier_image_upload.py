@@ -40,9 +40,11 @@ import requests
 
 from catalog import (
     DEFAULT_JOBS,
+    MAY_STILL_ARRIVE,
     MAYBE_DONE,
     NOT_SENT,
     CatalogError,
+    MayStillArrive,
     ServerImages,
     add_jobs_argument,
     add_url_argument,
@@ -170,19 +172,22 @@ def upload_image(
         with awaiting_answer(upload_url, name):
             try:
                 response = post_image(session, base, path, name)
-                lost = response.status_code in MAYBE_DONE and describe_response(response)
+                gateway = response.status_code in MAYBE_DONE
+                lost = gateway and describe_response(response)
             except (requests.ConnectionError, requests.Timeout) as error:
                 if server is None or not answer_lost(error):
                     raise
-                lost = "the answer was lost"
-            # A proxy's 502/504 or no answer: it may be there. With --force it may have
+                gateway, lost = False, "the answer was lost"
+            # No answer or a proxy's 502/504: it may be there. With --force it may have
             # been there before, so we cannot tell: the 502/504 is reported.
             if lost and server is not None:
                 if server.digest(name, fresh=True) == here:
                     return Result(path, UPLOADED, f"uploaded ({lost}, the image is there)")
+                if gateway:  # the server was slow: it may still be at it
+                    raise MayStillArrive(f"{lost}: {MAY_STILL_ARRIVE}")
                 log.debug("%s: %s and not on the server: sending it once more", path, lost)
                 response = post_image(session, base, path, name)
-    except CatalogError as error:
+    except (CatalogError, MayStillArrive) as error:
         return Result(path, FAILED, str(error), logging.ERROR)
     except requests.RequestException as error:
         problem = describe_http_error(error)

@@ -69,7 +69,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("fail-rate", "fraction of requests answered 503"),
         ("delay", "seconds added before each answer"),
         ("drop-rate", "fraction of 201 answers dropped after the commit"),
-        ("gateway-rate", "fraction of 201 answers replaced by a proxy's 504 after the commit"),
+        ("gateway-rate", "fraction of POSTs answered 504 at once, as a proxy does, and done later"),
     ]:
         variable = "LAB_" + name.replace("-", "_").upper()
         faults.add_argument(

@@ -8,9 +8,10 @@ while it runs with ``POST /_lab/faults/`` and a JSON object:
 - ``delay``: seconds added before each answer;
 - ``drop_rate``: this fraction of successful creations (``201``) is committed,
   then the connection is closed before the answer is sent ("commit then drop");
-- ``gateway_rate``: this fraction of successful creations is committed, then
-  answered ``504 Gateway Time-out``, as a proxy in front of the service (nginx,
-  Apache's mod_proxy) answers when the service was slower than its timeout.
+- ``gateway_rate``: this fraction of POSTs is answered ``504 Gateway Time-out``
+  at once, and done GATEWAY_LAG seconds later, as a proxy in front of the
+  service (nginx, Apache's mod_proxy) answers when the service is slower than
+  its timeout: the service goes on and saves it after the client was told 504.
 
 ``GET /_lab/requests/`` lists every request the service has answered
 (method, path, status, whether the fault injection touched it, and how many
@@ -38,6 +39,8 @@ request_log: list[dict] = []
 _handling = 0  # requests being handled now
 
 
+# Seconds after its 504 that a POST is done, as the service behind a proxy goes on.
+GATEWAY_LAG = 0.3
 # nginx's page for a proxy_read_timeout.
 GATEWAY_TIMEOUT = (
     "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
@@ -72,7 +75,12 @@ class FaultInjectionMiddleware:
     def _handle(self, request, entry: dict):
         if faults["delay"]:
             time.sleep(faults["delay"])
-        if _chance(faults["fail_rate"]):
+        if request.method == "POST" and _chance(faults["gateway_rate"]):
+            entry["fault"] = "504"
+            request.body  # noqa: B018 - read now: the client is answered before the work is done
+            threading.Thread(target=self._later, args=(request,), daemon=True).start()
+            response = HttpResponse(GATEWAY_TIMEOUT, status=504, content_type="text/html")
+        elif _chance(faults["fail_rate"]):
             entry["fault"] = "503"
             response = HttpResponse(
                 "Service Unavailable (lab fault injection)\n",
@@ -84,13 +92,20 @@ class FaultInjectionMiddleware:
             if response.status_code == 201 and _chance(faults["drop_rate"]):
                 entry["fault"] = "drop"
                 _drop_connection(request)
-            elif response.status_code == 201 and _chance(faults["gateway_rate"]):
-                entry["fault"] = "504"
-                response = HttpResponse(GATEWAY_TIMEOUT, status=504, content_type="text/html")
         entry["status"] = response.status_code
         with _lock:
             request_log.append(entry)
         return response
+
+    def _later(self, request) -> None:
+        """The work a proxy's 504 did not stop: done GATEWAY_LAG seconds after it."""
+        from django.db import connections
+
+        time.sleep(GATEWAY_LAG)
+        try:
+            self.get_response(request)
+        finally:
+            connections.close_all()
 
 
 def _drop_connection(request) -> None:

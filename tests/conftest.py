@@ -22,11 +22,13 @@ from lab.control import Lab, launch_lab, make_sample_data  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _own_state(tmp_path_factory, monkeypatch):
-    """Scripts run by a test keep their state in a folder of that test, never in the user's
-    own ~/.local/state (a test's report or alert must not silence a real one), nor in
-    another test's: labs on a port used before are other servers. (Locks are the user's,
-    whatever the environment, but each test works on folders of its own.)"""
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+    """Scripts run by a test keep their state and locks in a folder of that test, never in
+    the user's own ~/.local/state (a test's report or alert must not silence a real one),
+    nor in another test's: labs on a port used before are other servers. Locks do not
+    follow XDG_STATE_HOME (cron's and a shell's may differ): FRUIT_STORE_LOCKS moves them."""
+    state = tmp_path_factory.mktemp("xdg-state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    monkeypatch.setenv("FRUIT_STORE_LOCKS", str(state / "locks"))
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
 
 
@@ -94,3 +96,19 @@ def run_script(tmp_path):
         )
 
     return run
+
+
+@pytest.fixture
+def as_nobody():
+    """The command prefix to run this Python as a user with no passwd entry (no home
+    folder, no login name); skips the test where that cannot be done."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to run as a user with no passwd entry")
+    prefix = ["setpriv", "--reuid=54321", "--regid=54321", "--clear-groups", sys.executable]
+    probe = subprocess.run(
+        [*prefix, "-c", f"open({str(ROOT / 'cli.py')!r}).close()"],
+        cwd="/", capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    if probe.returncode != 0:  # e.g. a Python (or its libpython) under /root, mode 0700
+        pytest.skip(f"this Python cannot run as another user here: {probe.stderr.strip()[:120]}")
+    return prefix

@@ -7,9 +7,13 @@ writes, never by calling cars.py's own functions.
 import json
 import os
 import random
+import shutil
 import socket
 import stat
+import subprocess
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -477,3 +481,35 @@ def test_records_are_named_by_id_or_position():
     assert cars.record_name({"id": 12}, 3) == "record id 12"
     assert cars.record_name({"id": ""}, 3) == "record #3"
     assert cars.record_name("x", 4) == "record #4"
+
+
+def test_a_user_without_home_folder_gets_help_and_one_line(start_lab, as_nobody, tmp_path):
+    # A container's user with no passwd entry: --help was a traceback (the state's default).
+    lab = start_lab(no_http=True)
+    shared = Path(tempfile.mkdtemp(prefix="cars-nobody-"))
+    shared.chmod(0o777)
+    sales_file(shared, random_records(3))
+    env = {k: v for k, v in lab.env.items() if k not in ("HOME", "USER", "LOGNAME")}
+    env = {k: v for k, v in env.items() if not k.startswith("XDG_")}
+    env.update(MAIL_TO="boss@example.com", CARS_PDF=str(shared / "cars.pdf"))
+    script = str(Path(cars.__file__).resolve())
+
+    def run(*args):
+        return subprocess.run([*as_nobody, script, *args], env=env, cwd=shared,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    try:
+        helped = run("--help")
+        refused = run()
+        given = run("--state", str(shared / "cars-state.json"))
+    finally:
+        shutil.rmtree(shared)
+
+    assert helped.returncode == 0 and "--state" in helped.stdout
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    assert "no home folder for the state file: set XDG_STATE_HOME or give --state" in (
+        refused.stderr
+    )
+    assert given.returncode == 0, given.stderr
+    assert len(lab.messages()) == 1
