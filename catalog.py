@@ -451,6 +451,7 @@ class ServerImages:
         self, session: requests.Session, base_url: str, record: Path | None = None
     ) -> None:
         self.session, self.base_url, self.record = session, base_url, record
+        wait_if_a_killed_run_was_sending(endpoint(base_url, "upload"))  # pictures on their way
         self.listing = listed_images(session, base_url)
         self._known = load_known_images(record, base_url) if record and self.listing else {}
         self._digests: dict[str, str | None] = {}
@@ -679,14 +680,19 @@ def _left_by_stopped_run() -> dict[str, dict[str, float]]:
 
 
 def wait_if_a_killed_run_was_sending(url: str) -> None:
-    """Before the first look at ``url``: if a run killed while sending to it may have left
-    requests the server is still at, say so in one line and wait until it is done."""
+    """Before the first look at ``url``: if an earlier run may have left requests the server
+    is still at, say so in one line and wait until it must be done with them. The run was
+    killed while sending (its ``sending/PID.json``), or it stopped, or a proxy told it 502
+    or 504 (its ``unanswered.json``): what it sent may still turn up, a fruit under the
+    name its file had then, so nothing is decided on a listing taken before."""
+    now = time.time()
+    left = [until for until in _left_by_stopped_run().get(url, {}).values() if until > now]
     try:
         folder = os.path.join(state_folder(), "sending")
         names = os.listdir(folder)
     except (OSError, RuntimeError):
-        return
-    now, until, killed = time.time(), 0.0, []
+        names = []
+    until, killed = max(left, default=0.0), []
     for name in names:
         pid = int(name.removesuffix(".json")) if name.removesuffix(".json").isdigit() else 0
         if not pid or pid == os.getpid():
@@ -709,15 +715,24 @@ def wait_if_a_killed_run_was_sending(url: str) -> None:
         elif url in urls:
             until = max(until, done_by)
             killed.append((pid, path))
-    if not killed:
+    if killed:
+        log.warning(
+            "a run killed while sending to %s (pid %s) may have left requests with it: "
+            "waiting %.0f s for the server to be done before looking",
+            url,
+            ", ".join(str(pid) for pid, _ in killed),
+            until - now,
+        )
+    elif left:
+        log.warning(
+            "%s left unanswered at %s by an earlier run (stopped, or told 502/504 by a "
+            "proxy) may still be with the server: waiting %.0f s before looking",
+            plural(len(left), "request"),
+            url,
+            until - now,
+        )
+    else:
         return
-    log.warning(
-        "a run killed while sending to %s (pid %s) may have left requests with it: "
-        "waiting %.0f s for the server to be done before looking",
-        url,
-        ", ".join(str(pid) for pid, _ in killed),
-        until - now,
-    )
     time.sleep(max(0.0, until - time.time()))
     for _, path in killed:
         with contextlib.suppress(OSError):

@@ -232,7 +232,9 @@ def load_alerts(path: str) -> dict[str, dict[str, Any]]:
 
 def valid_alert(alert: object) -> bool:
     def is_time(value: object) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        )
 
     return (
         isinstance(alert, dict)

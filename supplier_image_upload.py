@@ -61,7 +61,6 @@ from catalog import (
     known_images_path,
     post_image,
     say_not_sent,
-    wait_if_a_killed_run_was_sending,
     wait_if_left_unanswered,
 )
 from cli import (
@@ -272,7 +271,6 @@ def main(argv: list[str] | None = None) -> int:
         server = None
         # --force asks nothing of the server; a dry run with --force needs nothing from it.
         if images and not args.force:
-            wait_if_a_killed_run_was_sending(endpoint(base, "upload"))
             try:
                 server = ServerImages(session, base, record=known_images_path())
             except CatalogError as error:

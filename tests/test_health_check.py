@@ -169,7 +169,7 @@ def test_a_cleared_problem_gets_one_resolved_email_once_it_stays_cleared(mail, c
     assert json.loads(check.state.read_text())["alerts"] == {}
 
 
-@pytest.mark.parametrize("cleared", [None, "yesterday", True])
+@pytest.mark.parametrize("cleared", [None, "yesterday", True, -math.inf, math.nan])
 def test_a_damaged_alert_in_the_state_is_dropped_not_a_traceback(mail, check, cleared):
     check(*BUSY_CPU, env=mail.env)
     state = json.loads(check.state.read_text())

@@ -215,6 +215,33 @@ def test_a_proxys_504_is_not_sent_again_while_the_server_may_still_be_at_it(
     assert_each_once(lab, 6)
 
 
+def test_a_file_renamed_while_its_504_is_pending_waits_and_is_refused(
+    start_lab, tmp_path, run_script
+):
+    # The next run listed the catalog at once, before the server had done the first
+    # run's request: the renamed file went in as a second product with the same picture.
+    lab = start_lab()
+    folder = write_descriptions(tmp_path / "descriptions", fruity(1), lab)
+    lab.set_faults(gateway_rate=1.0)
+    first = run_script("run.py", folder, env=lab.env)
+    assert first.returncode == 1 and "the server may still be at it" in first.stderr
+    lab.set_faults(gateway_rate=0)
+    (folder / "001.txt").write_text("Fruit one, renamed\n1 lbs\nFruit number 1.\n")
+
+    again = run_script("run.py", folder, env=lab.env)
+
+    assert again.returncode == 1
+    lines = again.stderr.splitlines()
+    assert lines[0].startswith("1 request left unanswered at ")
+    assert "may still be with the server: waiting " in lines[0]
+    assert lines[1] == (
+        f"{folder / '001.txt'}: not sent: the catalog has another fruit with 001.jpeg "
+        "(Fruit 1, 1 lbs), from an earlier delivery or version of this file: change or remove it "
+        "there first"
+    )
+    assert rows(lab) == [("Fruit 1", 1, "Fruit number 1.", "001.jpeg")]
+
+
 def test_exactly_once_with_503s_and_drops_and_many_in_flight(start_lab, tmp_path, run_script):
     # 20 ms per answer: a server a network hop away, to which several POSTs go at once.
     lab = start_lab(fault_seed=11, delay=0.02)
