@@ -140,7 +140,6 @@ def not_in_catalog(
     todo, there, conflicts = [], 0, 0
     for fruit in fruits:
         same = [entry for entry in pictures.get(fruit.image_name, ()) if entry[1] == fruit.name]
-        other = other_fruit_with_picture(fruit, pictures)
         if same:
             there += 1
             if catalog_entry(fruit.as_json()) not in same:  # changed since it was sent
@@ -152,7 +151,7 @@ def not_in_catalog(
                     fruit.name,
                     weight,
                 )
-        elif other:  # sent, it would be a second product showing the same picture
+        elif other := other_fruit_with_picture(fruit, pictures):  # a second product, sent
             log.error("%s: not sent: %s", fruit.path, other)
             conflicts += 1
         else:
