@@ -374,25 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         sys.stdout.write(emails.format_message(message))
         return finish(len(sales), 0, len(problems), "records", dry_run=True)
-    not_all_went_well = False
-    try:
-        emails.send(message, settings)
-        log.info('sent "%s" to %s through %s', SUBJECT, recipient, settings.address)
-    except emails.MailPartlyRefused as error:  # remembered as sent: the others have it
-        log.error("sent, but %s", error)
-        not_all_went_well = True
-    except emails.MailError as error:
-        log.error("not sent: %s", error)
-        finish(len(sales), 0, len(problems), "records")
-        return EXIT_SOME_FAILED
-    try:
-        emails.save_sent(args.state, sent, key, digest)
-    except OSError as error:
-        log.error("%s: cannot remember the summary sent (%s): it will be sent again",
-                  args.state, error.strerror or error)  # fmt: skip
-        not_all_went_well = True
+    well = emails.send_once(message, settings, args.state, sent, key, digest, "summary")
     status = finish(len(sales), 0, len(problems), "records")
-    return EXIT_SOME_FAILED if not_all_went_well else status
+    return status if well else EXIT_SOME_FAILED
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
-from cli import StateError, UsageError, env_default, read_state, state_folder, write_state
+from cli import StateError, UsageError, env_default, log, read_state, state_folder, write_state
 
 DEFAULT_SENDER = "automation@example.com"
 DEFAULT_SMTP_HOST = "localhost"
@@ -493,3 +493,40 @@ def save_sent(path: Path, sent: dict[str, dict], key: str, digest: str) -> None:
 
     sent[key] = {"digest": digest, "sent": datetime.datetime.now().astimezone().isoformat()}
     write_state(path, "reports", sent, SENT_STATE_VERSION)
+
+
+def send_once(
+    message: EmailMessage,
+    settings: SmtpSettings,
+    state: Path,
+    sent: dict[str, dict],
+    key: str,
+    digest: str,
+    what: str,
+) -> bool:
+    """Send ``message`` and remember it as sent (save_sent), each problem said in one line.
+
+    False when not all went well (exit 1): not sent; or sent, but some recipients refused
+    it (remembered all the same: the others have it) or it could not be remembered.
+    """
+    try:
+        send_email(message, settings)
+        log.info('sent "%s" to %s through %s', message["Subject"], message["To"], settings.address)
+        well = True
+    except MailPartlyRefused as error:
+        log.error("sent, but %s", error)
+        well = False
+    except MailError as error:
+        log.error("not sent: %s", error)
+        return False
+    try:
+        save_sent(state, sent, key, digest)
+    except OSError as error:
+        log.error(
+            "%s: cannot remember the %s sent (%s): it will be sent again",
+            state,
+            what,
+            error.strerror or error,
+        )
+        return False
+    return well

@@ -425,29 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         sys.stdout.write(emails.format_message(message))
         return finish(done, 0, failed, "description files", dry_run=True)
-    partly_refused = False
-    try:
-        emails.send_email(message, settings)
-        log.info('sent "%s" to %s through %s', args.subject, recipient, settings.address)
-    except emails.MailPartlyRefused as error:  # remembered as sent: the others have it
-        log.error("sent, but %s", error)
-        partly_refused = True
-    except emails.MailError as error:
-        log.error("not sent: %s", error)
-        finish(done, 0, failed, "description files")
-        return EXIT_SOME_FAILED
-    try:
-        emails.save_sent(args.state, sent, key, digest)
-    except OSError as error:
-        log.error(
-            "%s: cannot remember the report sent (%s): it will be sent again",
-            args.state,
-            error.strerror or error,
-        )
-        finish(done, 0, failed, "description files")
-        return EXIT_SOME_FAILED
+    well = emails.send_once(message, settings, args.state, sent, key, digest, "report")
     status = finish(done, 0, failed, "description files")
-    return EXIT_SOME_FAILED if partly_refused else status
+    return status if well else EXIT_SOME_FAILED
 
 
 if __name__ == "__main__":
