@@ -537,7 +537,8 @@ def save_known_images(path: Path, base_url: str, pictures: dict[str, dict[str, s
     try:
         servers = read_state(path, "servers", "server images")
         servers[base_url] = pictures
-        write_state(path, "servers", servers)
+        # A cache, not fsynced: one lost in a crash costs GETs (the server is listed anyway).
+        write_state(path, "servers", servers, durable=False)
     except (StateError, OSError) as error:  # a cache: the next run fetches the pictures
         log.warning("%s: cannot keep what was learnt of the server's pictures (%s)", path, error)
 
@@ -553,15 +554,16 @@ def save_known_images(path: Path, base_url: str, pictures: dict[str, dict[str, s
 #
 # kill -9 (the OOM killer, `timeout -s KILL`) lets a run write nothing. So while a run
 # sends, a file of its own says to which URLs and how slow the answers are
-# (sending/PID.json in the state folder; its time is that of the last answer); the
-# run removes it when it ends or stops. A run that finds the file of a process that is
-# gone waits, before its first look at that URL, as long as the server may still be at
-# the killed run's requests: it cannot tell which they were, so it looks at all again.
+# (sending/PID.json in the state folder; its time is that of the last answer, to half a
+# second); the run removes it when it ends or stops. A run that finds the file of a
+# process that is gone waits, before its first look at that URL, as long as the server
+# may still be at the killed run's requests: it cannot tell which they were, so it looks
+# at all again.
 
 _unanswered: dict[str, dict[str, float]] = {}  # URL -> {key: when sent} of requests in flight
 _answers = {"slowest": 0.0}
 _unanswered_lock = threading.Lock()
-_sending: dict = {"urls": [], "slowest": 0.0, "path": ""}  # this run's sending/PID.json
+_sending: dict = {"urls": [], "slowest": 0.0, "path": "", "touched": 0.0}  # sending/PID.json
 
 
 def unanswered_path() -> Path:
@@ -616,8 +618,13 @@ def _note_answer_time(response: requests.Response, *args: object, **kwargs: obje
         if _answers["slowest"] > 1.5 * _sending["slowest"] + 0.01:
             _write_sending()  # a few times a run: when the answers get much slower
             return
-    with contextlib.suppress(OSError):
-        os.utime(_sending["path"])  # now the time of the last answer: a syscall per answer
+    # Its time is the last answer's, to half a second: a syscall per answer would take the
+    # GIL from the threads sending. Older by that, it makes a later run wait longer, not less.
+    now = time.monotonic()
+    if now - _sending["touched"] >= 0.5:
+        _sending["touched"] = now
+        with contextlib.suppress(OSError):
+            os.utime(_sending["path"])
 
 
 def _write_sending() -> None:
@@ -628,7 +635,10 @@ def _write_sending() -> None:
         # When this process started: a process given its PID later is not this run.
         started = _process_started(os.getpid())
         entry = {"urls": _sending["urls"], "slowest": _sending["slowest"], "started": started}
-        write_state(path, "sending", entry)
+        # Not fsynced: it is for a kill -9, after which the page cache still has it; after a
+        # crash and a reboot the server is done with what it had (5 ms before the first POST).
+        write_state(path, "sending", entry, durable=False)
+        _sending["touched"] = time.monotonic()
     except (OSError, RuntimeError) as error:  # the run goes on; a kill -9 would go unseen
         log.debug("cannot write down that this run is sending: %s", error)
         return
@@ -826,16 +836,15 @@ def post_once(
 
 
 def post_image(
-    session: requests.Session, base_url: str, path: Path, name: str
+    session: requests.Session, base_url: str, content: bytes, name: str
 ) -> requests.Response:
-    """POST one image as the course's example does: a multipart form, field ``file``, under
-    ``name`` (its catalog name)."""
-    with path.open("rb") as image:
-        return session.post(
-            endpoint(base_url, "upload"),
-            files={"file": (name, image, "image/jpeg")},
-            timeout=HTTP_TIMEOUT,
-        )
+    """POST one image's ``content`` as the course's example does: a multipart form, field
+    ``file``, under ``name`` (its catalog name)."""
+    return session.post(
+        endpoint(base_url, "upload"),
+        files={"file": (name, content, "image/jpeg")},
+        timeout=HTTP_TIMEOUT,
+    )
 
 
 def in_flight(

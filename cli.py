@@ -579,11 +579,13 @@ os.register_at_fork(after_in_child=_close_locks_in_child)
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | Path) -> Iterator[Path]:
+def atomic_output(path: str | Path, durable: bool = True) -> Iterator[Path]:
     """Yield a temporary name beside ``path``; rename it into place only if the block succeeds.
 
     The file is flushed to the disk (fsync) before the rename, and the folder after
-    it, so that a crash leaves the old file or the new one. A killed run leaves at
+    it, so that a crash leaves the old file or the new one. ``durable=False`` skips the
+    two fsyncs (5 ms here) for a file whose loss in a crash costs nothing: a reader still
+    sees the old file or the new one, never half of one. A killed run leaves at
     most a hidden ``.NAME.*.tmp`` file, never a half-written ``path``. An OSError
     with an error number (no space, I/O error, read-only) is raised naming ``path``,
     and the temporary file is removed. A ``path`` that is a folder, a symlink, a
@@ -604,11 +606,13 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
         _temporaries.add(temporary)
         os.close(fd)
         yield Path(temporary)
-        sync_file(temporary)
+        if durable:
+            sync_file(temporary)
         os.chmod(temporary, 0o644 & ~_umask())
         os.replace(temporary, path)
         _temporaries.discard(temporary)
-        sync_folder(path.parent)
+        if durable:
+            sync_folder(path.parent)
     except OSError as error:
         _remove(temporary)
         if error.errno is None or error.filename == str(path):
@@ -715,11 +719,14 @@ def read_state(path: str | Path, section: str, script: str) -> dict:
     return entries
 
 
-def write_state(path: str | Path, section: str, entries: dict, version: int = 1) -> None:
-    """Write a state file atomically (fsynced): a run killed halfway leaves the old one."""
+def write_state(
+    path: str | Path, section: str, entries: dict, version: int = 1, durable: bool = True
+) -> None:
+    """Write a state file atomically (fsynced unless not ``durable``, see atomic_output): a
+    run killed halfway leaves the old one."""
     import json
 
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     text = json.dumps({"version": version, section: entries}, indent=2, sort_keys=True)
-    with atomic_output(path) as temporary:
+    with atomic_output(path, durable) as temporary:
         temporary.write_text(text + "\n", encoding="utf-8")

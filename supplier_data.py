@@ -14,8 +14,8 @@ import os
 import re
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from catalog import catalog_image_name
 from cli import UsageError, env_default, log
@@ -57,7 +57,8 @@ def supplier_files(
     folder = Path(folder)
     try:
         root = os.path.realpath(folder)
-        names = sorted(entry.name for entry in os.scandir(folder))
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
     except FileNotFoundError:
         raise UsageError(f"{folder}: {missing}") from None
     except NotADirectoryError:
@@ -67,13 +68,16 @@ def supplier_files(
             f"{folder}: cannot read the folder ({error.strerror}); check its permissions"
         ) from None
     files = []
-    for name in names:
-        path = folder / name
-        if suffixes and path.suffix.lower() not in suffixes:
+    for entry in entries:
+        path = folder / entry.name
+        if entry.name.startswith(".") or suffixes and path.suffix.lower() not in suffixes:
             continue
-        if name.startswith(".") or not is_readable_file(path, root):
-            continue
-        files.append(path)
+        # The listing tells a file from a link (d_type): only a link needs looking at.
+        if entry.is_symlink():
+            if is_readable_file(path, root):
+                files.append(path)
+        elif entry.is_file(follow_symlinks=False):
+            files.append(path)
     return files
 
 
@@ -135,8 +139,7 @@ _WEIGHT = re.compile(r"(-?)\s*([0-9]+)\s*(?:lbs?|pounds?)?", re.IGNORECASE)
 _GROUPED_WEIGHT = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+\s*(?:lbs?|pounds?)?", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Description:
+class Description(NamedTuple):
     """One fruit read from a description file, as the catalog stores it."""
 
     path: Path

@@ -26,11 +26,12 @@ dry run: 1 images to do, 3 skipped, 0 failed
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from cli import require
 
@@ -56,7 +57,6 @@ from catalog import (
     describe_http_error,
     describe_response,
     endpoint,
-    file_digest,
     in_flight,
     known_images_path,
     post_image,
@@ -85,8 +85,7 @@ SUFFIX = ".jpeg"
 UPLOADED, SKIPPED, FAILED, TO_UPLOAD = "uploaded", "skipped", "failed", "to upload"
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """What happened to one image, and the line to log about it."""
 
     path: Path
@@ -95,8 +94,7 @@ class Result:
     level: int = logging.DEBUG  # shown with -v only, unless something is wrong
 
 
-@dataclass(frozen=True)
-class Image:
+class Image(NamedTuple):
     """A local JPEG and the name it has in the catalog."""
 
     path: Path
@@ -151,8 +149,9 @@ def upload_image(
     if unreachable is not None and unreachable.is_set():
         return Result(path, FAILED, NOT_SENT)
     try:
+        content = path.read_bytes()  # hashed and sent: what is compared is what is sent
         if server is not None:
-            here = file_digest(path)
+            here = hashlib.sha256(content).hexdigest()
             # A run stopped while sending it: once the server is done with that, look again.
             stopped_run_sent_it = wait_if_left_unanswered(upload_url, name)
             there = server.digest(name, fresh=stopped_run_sent_it)
@@ -170,7 +169,7 @@ def upload_image(
             return Result(path, TO_UPLOAD, f"would be uploaded to {upload_url}")
         with awaiting_answer(upload_url, name):
             try:
-                response = post_image(session, base, path, name)
+                response = post_image(session, base, content, name)
                 gateway = response.status_code in MAYBE_DONE
                 lost = gateway and describe_response(response)
             except (requests.ConnectionError, requests.Timeout) as error:
@@ -185,7 +184,7 @@ def upload_image(
                 if gateway:  # the server was slow: it may still be at it
                     raise MayStillArrive(f"{lost}: {MAY_STILL_ARRIVE}")
                 log.debug("%s: %s and not on the server: sending it once more", path, lost)
-                response = post_image(session, base, path, name)
+                response = post_image(session, base, content, name)
     except (CatalogError, MayStillArrive) as error:
         return Result(path, FAILED, str(error), logging.ERROR)
     except requests.RequestException as error:

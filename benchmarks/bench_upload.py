@@ -110,7 +110,7 @@ def lab_env(lab, work: Path) -> dict[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=300, help="images and fruits (default 300)")
-    parser.add_argument("--repeat", type=int, default=5, help="runs of each way (default 5)")
+    parser.add_argument("--repeat", type=int, default=9, help="runs of each way (default 9)")
     parser.add_argument(
         "--repeat-far", type=int, default=3, help="runs of each way with --delay (default 3)"
     )

@@ -1,5 +1,7 @@
 """Tests for supplier_image_upload.py: every JPEG reaches the catalog once, whatever happens."""
 
+import logging
+import os
 import re
 import socket
 from pathlib import Path
@@ -418,3 +420,24 @@ def test_find_images_sorted(tmp_path: Path) -> None:
     for name in ["010.jpeg", "002.jpeg", ".x.jpeg", "001.jpg", "a.txt"]:
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in find_images(tmp_path)] == ["002.jpeg", "010.jpeg"]
+
+
+def test_find_images_takes_files_and_links_inside_only(tmp_path: Path, caplog) -> None:
+    """What the folder's listing says a name is decides, and a link is followed only inside."""
+    images, outside = tmp_path / "images", tmp_path / "outside"
+    images.mkdir()
+    outside.mkdir()
+    (images / "001.jpeg").write_bytes(b"x")
+    (images / "002.jpeg").symlink_to("001.jpeg")  # inside: taken
+    (outside / "secret.jpeg").write_bytes(b"s")
+    (images / "003.jpeg").symlink_to(outside / "secret.jpeg")  # out of the folder
+    (images / "004.jpeg").symlink_to("nothing.jpeg")  # a link to nothing
+    (images / "005.jpeg").mkdir()  # a folder with an image's name
+    os.mkfifo(images / "006.jpeg")  # a FIFO: reading it would hang
+    (images / "007.jpeg").symlink_to("005.jpeg")  # a link to a folder
+    with caplog.at_level(logging.WARNING):
+        found = find_images(images)
+    assert [path.name for path in found] == ["001.jpeg", "002.jpeg"]
+    warned = caplog.text
+    assert "003.jpeg: a link to" in warned and "outside" in warned
+    assert "004.jpeg: a link to nothing" in warned
