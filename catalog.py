@@ -41,6 +41,7 @@ from cli import (
     progress,
     read_state,
     state_folder,
+    updating,
     write_state,
 )
 
@@ -661,14 +662,15 @@ def _save_unanswered() -> None:
         waiting = {url: dict(keys) for url, keys in _unanswered.items() if keys}
     if not waiting:
         return
-    left = _unanswered_left(now)
-    for url, keys in waiting.items():
-        for key, sent in keys.items():
-            waited = clock - sent
-            slowest = max(_answers["slowest"], waited)
-            until = now - waited + min(2 * slowest + 1, HTTP_TIMEOUT[1])
-            left.setdefault(url, {})[key] = max(until, left.get(url, {}).get(key, 0))
-    write_state(unanswered_path(), "unanswered", left)
+    with updating(unanswered_path()):  # another run stopping now keeps its requests too
+        left = _unanswered_left(now)  # what other runs left, less what has expired
+        for url, keys in waiting.items():
+            for key, sent in keys.items():
+                waited = clock - sent
+                slowest = max(_answers["slowest"], waited)
+                until = now - waited + min(2 * slowest + 1, HTTP_TIMEOUT[1])
+                left.setdefault(url, {})[key] = max(until, left.get(url, {}).get(key, 0))
+        write_state(unanswered_path(), "unanswered", left)
 
 
 def _unanswered_left(now: float) -> dict[str, dict[str, float]]:

@@ -545,3 +545,36 @@ def test_an_unreadable_folder_is_one_line(lab, tmp_path, script, locked):
     assert "permission" in result.stderr.lower()  # what is wrong, and what to look at
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert lab.images() == [] and lab.fruits() == [] and lab.messages() == []
+
+
+SAVE_UNANSWERED = """
+import sys, time
+import catalog
+catalog._answers["slowest"] = 20.0  # the server may be at them a while: nothing expires here
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+for round in range(25):
+    catalog._unanswered = {"http://catalog/fruits/": {f"{sys.argv[1]}-{round}": time.monotonic()}}
+    catalog._save_unanswered()
+"""
+
+
+def test_runs_stopping_at_once_each_keep_their_unanswered_requests(tmp_path):
+    """Runs stopped together (a SIGTERM to all, a shutdown) each add what they left
+    unanswered to unanswered.json: none may write over what another just added, or the
+    next run would not wait for those and could send them twice."""
+    start_at = str(time.time() + 1.5)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SAVE_UNANSWERED, f"run{number}", start_at],
+            cwd=ROOT,  # where catalog.py is
+        )
+        for number in range(6)
+    ]
+    assert [run.wait(timeout=60) for run in runs] == [0] * 6
+    saved = json.loads(
+        (Path(os.environ["XDG_STATE_HOME"]) / "fruit-store" / "unanswered.json").read_text()
+    )
+    keys = set(saved["unanswered"]["http://catalog/fruits/"])
+    assert keys == {f"run{number}-{round}" for number in range(6) for round in range(25)}
