@@ -374,9 +374,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         sys.stdout.write(emails.format_message(message))
         return finish(len(sales), 0, len(problems), "records", dry_run=True)
-    well = emails.send_once(message, settings, args.state, sent, key, digest, "summary")
+    outcome = emails.send_once(message, settings, args.state, sent, key, digest, "summary")
+    if outcome == emails.NOT_SENT:  # its line said why; a summary of work done would mislead
+        return EXIT_SOME_FAILED
     status = finish(len(sales), 0, len(problems), "records")
-    return status if well else EXIT_SOME_FAILED
+    return status if outcome == emails.SENT else EXIT_SOME_FAILED
 
 
 if __name__ == "__main__":

@@ -495,6 +495,10 @@ def save_sent(path: Path, sent: dict[str, dict], key: str, digest: str) -> None:
     write_state(path, "reports", sent, SENT_STATE_VERSION)
 
 
+# What send_once did.
+SENT, SENT_BUT, NOT_SENT = "sent", "sent, with a problem", "not sent"
+
+
 def send_once(
     message: EmailMessage,
     settings: SmtpSettings,
@@ -503,22 +507,22 @@ def send_once(
     key: str,
     digest: str,
     what: str,
-) -> bool:
+) -> str:
     """Send ``message`` and remember it as sent (save_sent), each problem said in one line.
 
-    False when not all went well (exit 1): not sent; or sent, but some recipients refused
-    it (remembered all the same: the others have it) or it could not be remembered.
+    SENT; NOT_SENT; or SENT_BUT: sent, but some recipients refused it (remembered all
+    the same: the others have it) or it could not be remembered. All but SENT are exit 1.
     """
     try:
         send_email(message, settings)
         log.info('sent "%s" to %s through %s', message["Subject"], message["To"], settings.address)
-        well = True
+        outcome = SENT
     except MailPartlyRefused as error:
         log.error("sent, but %s", error)
-        well = False
+        outcome = SENT_BUT
     except MailError as error:
         log.error("not sent: %s", error)
-        return False
+        return NOT_SENT
     try:
         save_sent(state, sent, key, digest)
     except OSError as error:
@@ -528,5 +532,5 @@ def send_once(
             what,
             error.strerror or error,
         )
-        return False
-    return well
+        return SENT_BUT
+    return outcome
