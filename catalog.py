@@ -41,7 +41,6 @@ from cli import (
     progress,
     read_state,
     state_folder,
-    updating,
     write_state,
 )
 
@@ -565,10 +564,14 @@ _unanswered: dict[str, dict[str, float]] = {}  # URL -> {key: when sent} of requ
 _answers = {"slowest": 0.0}
 _unanswered_lock = threading.Lock()
 _sending: dict = {"urls": [], "slowest": 0.0, "path": "", "touched": 0.0}  # sending/PID.json
+_unanswered_file: list[Path] = []  # this run's file in unanswered/, once it has written one
+MARKED_EVERY = 0.5  # seconds: how often sending/PID.json's time is set to the last answer's
 
 
-def unanswered_path() -> Path:
-    return Path(state_folder()) / "unanswered.json"
+def unanswered_folder() -> Path:
+    """Where stopped runs say what they left unanswered: a file per run, so that runs
+    stopped together (a SIGTERM to all, a shutdown) never write over each other's."""
+    return Path(state_folder()) / "unanswered"
 
 
 class MayStillArrive(Exception):
@@ -576,7 +579,7 @@ class MayStillArrive(Exception):
 
     Sent again now, it could be done twice. Raised in ``awaiting_answer``, the
     request stays unanswered: the next run waits until the server must be done with
-    it (``unanswered.json``), then looks before sending. str() says so in one line.
+    it (``unanswered/``), then looks before sending. str() says so in one line.
     """
 
 
@@ -619,10 +622,10 @@ def _note_answer_time(response: requests.Response, *args: object, **kwargs: obje
         if _answers["slowest"] > 1.5 * _sending["slowest"] + 0.01:
             _write_sending()  # a few times a run: when the answers get much slower
             return
-    # Its time is the last answer's, to half a second: a syscall per answer would take the
-    # GIL from the threads sending. Older by that, it makes a later run wait longer, not less.
+    # Its time is the last answer's, to MARKED_EVERY: a syscall per answer would take the GIL
+    # from the threads sending. A later run takes the last answer to be that much later.
     now = time.monotonic()
-    if now - _sending["touched"] >= 0.5:
+    if now - _sending["touched"] >= MARKED_EVERY:
         _sending["touched"] = now
         with contextlib.suppress(OSError):
             os.utime(_sending["path"])
@@ -662,28 +665,41 @@ def _save_unanswered() -> None:
         waiting = {url: dict(keys) for url, keys in _unanswered.items() if keys}
     if not waiting:
         return
-    with updating(unanswered_path()):  # another run stopping now keeps its requests too
-        left = _unanswered_left(now)  # what other runs left, less what has expired
-        for url, keys in waiting.items():
-            for key, sent in keys.items():
-                waited = clock - sent
-                slowest = max(_answers["slowest"], waited)
-                until = now - waited + min(2 * slowest + 1, HTTP_TIMEOUT[1])
-                left.setdefault(url, {})[key] = max(until, left.get(url, {}).get(key, 0))
-        write_state(unanswered_path(), "unanswered", left)
+    left: dict[str, dict[str, float]] = {}
+    for url, keys in waiting.items():
+        for key, sent in keys.items():
+            waited = clock - sent
+            slowest = max(_answers["slowest"], waited)
+            left.setdefault(url, {})[key] = now - waited + min(2 * slowest + 1, HTTP_TIMEOUT[1])
+    if not _unanswered_file:  # a name no other run has, even one given this PID later
+        _unanswered_file.append(unanswered_folder() / f"{os.getpid()}-{time.time_ns()}.json")
+    write_state(_unanswered_file[0], "unanswered", left)
 
 
 def _unanswered_left(now: float) -> dict[str, dict[str, float]]:
-    """What stopped runs left that the server may still be doing: {URL: {key: until}}."""
+    """What stopped runs left that the server may still be doing: {URL: {key: until}}, from
+    every run's file. A file with nothing left to wait for is removed."""
+    left: dict[str, dict[str, float]] = {}
     try:
-        urls = read_state(unanswered_path(), "unanswered", "unanswered requests")
-    except (StateError, RuntimeError, KeyError):
-        return {}
-    return {
-        url: {k: until for k, until in keys.items() if isinstance(until, float) and until > now}
-        for url, keys in urls.items()
-        if isinstance(keys, dict)
-    }
+        folder = unanswered_folder()
+        names = [name for name in os.listdir(folder) if name.endswith(".json")]
+    except (OSError, RuntimeError, KeyError):  # none yet; no home folder
+        return left
+    for name in names:
+        try:
+            urls = read_state(folder / name, "unanswered", "unanswered requests")
+        except (StateError, RuntimeError, KeyError):
+            continue
+        waiting = False
+        for url, keys in urls.items():
+            for key, until in keys.items() if isinstance(keys, dict) else ():
+                if isinstance(until, float) and until > now:
+                    mine = left.setdefault(url, {})
+                    mine[key], waiting = max(until, mine.get(key, 0.0)), True
+        if not waiting:  # its run is gone (it wrote at its end): nobody writes it again
+            with contextlib.suppress(OSError):
+                os.unlink(folder / name)
+    return left
 
 
 @functools.cache
@@ -695,7 +711,7 @@ def wait_if_a_killed_run_was_sending(url: str) -> None:
     """Before the first look at ``url``: if an earlier run may have left requests the server
     is still at, say so in one line and wait until it must be done with them. The run was
     killed while sending (its ``sending/PID.json``), or it stopped, or a proxy told it 502
-    or 504 (its ``unanswered.json``): what it sent may still turn up, a fruit under the
+    or 504 (its file in ``unanswered/``): what it sent may still turn up, a fruit under the
     name its file had then, so nothing is decided on a listing taken before."""
     now = time.time()
     left = [until for until in _left_by_stopped_run().get(url, {}).values() if until > now]
@@ -714,7 +730,8 @@ def wait_if_a_killed_run_was_sending(url: str) -> None:
             entry = read_state(path, "sending", "a killed run's requests")
             urls, slowest = list(entry["urls"]), float(entry["slowest"])
             started = entry.get("started")  # None: written where /proc was not to be read
-            last_answer = os.stat(path).st_mtime
+            # Answers until MARKED_EVERY after its time did not change it.
+            last_answer = os.stat(path).st_mtime + MARKED_EVERY
         except (StateError, RuntimeError, KeyError, TypeError, ValueError, OSError):
             urls, slowest, started, last_answer = [], 0.0, None, 0.0  # nothing to wait for
         if _is_running(pid, started if isinstance(started, int) else None):

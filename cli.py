@@ -511,36 +511,6 @@ def try_lock(script: str, path: str | Path, wait: bool = False) -> tuple[int | N
     return fd, ""
 
 
-@contextlib.contextmanager
-def updating(path: str | Path) -> Iterator[None]:
-    """Hold around reading, changing and writing back the state file ``path``: two
-    processes doing it at once would each write what it read, and what the other added
-    would be lost. It waits for the other quietly, as long as such an update takes, at
-    most 2 s; then, or where no lock file can be made (lock_path), it goes on unlocked. No
-    wait without end: a signal may stop this very process in the middle of an update,
-    and its way out updates again."""
-    try:
-        fd = os.open(
-            lock_path("update", path), os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o600
-        )
-    except OSError:
-        yield
-        return
-    try:
-        if stat.S_ISREG(os.fstat(fd).st_mode):  # not a FIFO someone put there
-            for _ in range(200):
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    time.sleep(0.01)
-                except OSError:  # no locks on this file system (ENOLCK): unlocked
-                    break
-        yield
-    finally:
-        os.close(fd)
-
-
 def unlock(fd: int) -> None:
     with contextlib.suppress(ValueError):
         _held_locks.remove(fd)
