@@ -79,7 +79,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Every benchmarks/bench_*.py, then their figures into benchmarks/README.md (about 3 minutes).
+# Every benchmarks/bench_*.py, then their figures into benchmarks/README.md (about 4 minutes).
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 

@@ -375,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(emails.format_message(message))
         return finish(len(sales), 0, len(problems), "records", dry_run=True)
     outcome = emails.send_once(message, settings, args.state, sent, key, digest, "summary")
-    if outcome == emails.NOT_SENT:  # its line said why; a summary of work done would mislead
+    if outcome == emails.NOT_SENT:  # none of it reached anyone: nothing is done
+        finish(0, 0, len(sales) + len(problems), "records")
         return EXIT_SOME_FAILED
     status = finish(len(sales), 0, len(problems), "records")
     return status if outcome == emails.SENT else EXIT_SOME_FAILED

@@ -426,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(emails.format_message(message))
         return finish(done, 0, failed, "description files", dry_run=True)
     outcome = emails.send_once(message, settings, args.state, sent, key, digest, "report")
-    if outcome == emails.NOT_SENT:  # its line said why; a summary of work done would mislead
+    if outcome == emails.NOT_SENT:  # none of it reached anyone: nothing is done
+        finish(0, 0, done + failed, "description files")
         return EXIT_SOME_FAILED
     status = finish(done, 0, failed, "description files")
     return status if outcome == emails.SENT else EXIT_SOME_FAILED
