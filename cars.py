@@ -62,7 +62,6 @@ from cli import (
     add_wait_argument,
     env_default,
     finish,
-    hold_lock,
     imports_done,
     log,
     make_parser,
@@ -336,10 +335,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args)
-    if not args.dry_run:  # one run at a time writes this PDF, and mails: a second exits 75
-        hold_lock("cars.py", args.pdf, args.wait)
-        if args.state is not None:  # None: no home folder, said when it is read
-            hold_lock("cars.py", args.state, args.wait)
+    if not args.dry_run:
+        emails.hold_send_locks("cars.py", args.pdf, args.state, args.wait)
     try:
         sender, recipient = emails.default_sender(), emails.default_recipient()
         emails.check_addresses(sender, recipient)
@@ -375,11 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(emails.format_message(message))
         return finish(len(sales), 0, len(problems), "records", dry_run=True)
     outcome = emails.send_once(message, settings, args.state, sent, key, digest, "summary")
-    if outcome == emails.NOT_SENT:  # none of it reached anyone: nothing is done
-        finish(0, 0, len(sales) + len(problems), "records")
-        return EXIT_SOME_FAILED
-    status = finish(len(sales), 0, len(problems), "records")
-    return status if outcome == emails.SENT else EXIT_SOME_FAILED
+    return emails.finish_sending(outcome, len(sales), len(problems), "records")
 
 
 if __name__ == "__main__":

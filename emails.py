@@ -32,6 +32,7 @@ Only the standard library: ``health_check.py`` imports this every minute.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import email.utils
 import getpass
@@ -47,7 +48,18 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
-from cli import StateError, UsageError, env_default, log, read_state, state_folder, write_state
+from cli import (
+    EXIT_SOME_FAILED,
+    StateError,
+    UsageError,
+    env_default,
+    finish,
+    hold_lock,
+    log,
+    read_state,
+    state_folder,
+    write_state,
+)
 
 DEFAULT_SENDER = "automation@example.com"
 DEFAULT_SMTP_HOST = "localhost"
@@ -284,16 +296,11 @@ def send_email(message: EmailMessage, settings: SmtpSettings | None = None) -> N
     """Send ``message`` to its To/Cc recipients; raise MailError (one line) if it was not sent."""
     settings = settings or SmtpSettings.from_env()
     check_settings(settings)
-    with _explained(settings):
-        server = _connect(settings)
-        try:
-            if settings.user:
-                server.login(settings.user, settings.password or "")
-            refused = server.send_message(message)
-        except BaseException:
-            server.close()
-            raise
-    _hang_up(server)
+    with _explained(settings), contextlib.closing(_connect(settings)) as server:
+        if settings.user:
+            server.login(settings.user, settings.password or "")
+        refused = server.send_message(message)
+        _hang_up(server)  # never raises: the message is accepted
     if refused:  # some recipients took it, these did not
         raise MailPartlyRefused(
             f"the mail server {settings.address} refused {_recipients(refused)}; "
@@ -497,6 +504,24 @@ def save_sent(path: Path, sent: dict[str, dict], key: str, digest: str) -> None:
 
 # What send_once did.
 SENT, SENT_BUT, NOT_SENT = "sent", "sent, with a problem", "not sent"
+
+
+def hold_send_locks(script: str, output: Path, state: Path | None, wait: bool) -> None:
+    """One run at a time writes ``output`` (the PDF), and one at a time sends with ``state``
+    (even to another PDF): a second exits 75, or with ``wait`` waits."""
+    hold_lock(script, output, wait)
+    if state is not None:  # None: no home folder, said when it is read
+        hold_lock(script, state, wait)
+
+
+def finish_sending(outcome: str, done: int, failed: int, what: str) -> int:
+    """The summary line after send_once, and the exit status: when nothing was sent, none
+    of it reached anyone, so nothing is done."""
+    if outcome == NOT_SENT:
+        finish(0, 0, done + failed, what)
+        return EXIT_SOME_FAILED
+    status = finish(done, 0, failed, what)
+    return status if outcome == SENT else EXIT_SOME_FAILED
 
 
 def send_once(

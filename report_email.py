@@ -78,7 +78,6 @@ from cli import (
     add_wait_argument,
     env_default,
     finish,
-    hold_lock,
     imports_done,
     log,
     make_parser,
@@ -212,7 +211,6 @@ def report_from_catalog(
     not_imported = [NotImported(error.path, reports.problem_line(error)) for error in errors]
     for fruit in fruits:
         row = in_catalog.get(fruit_key(fruit.as_json()))
-        other = other_fruit_with_picture(fruit, pictures)
         if row is not None:
             weight = row.get("weight")
             shown = reports.ReportFruit(
@@ -221,7 +219,7 @@ def report_from_catalog(
                 picture_missing=not has_picture(fruit.image_name),
             )
             report.imported.append((fruit, shown))
-        elif other:  # run.py refuses to send it: the catalog would show two
+        elif other := other_fruit_with_picture(fruit, pictures):  # run.py refuses it: two
             not_imported.append(NotImported(fruit.path, f"{fruit.path.name}: {other}"))
         elif not has_picture(fruit.image_name):
             why = (
@@ -361,10 +359,8 @@ def read_catalog(base_url: str, fruits: list[Description], errors: list[Descript
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args)
-    if not args.dry_run:  # one run at a time writes this PDF, and mails: a second exits 75
-        hold_lock("report_email.py", args.pdf, args.wait)
-        if args.state is not None:  # None: no home folder, said when it is read
-            hold_lock("report_email.py", args.state, args.wait)  # even to another PDF
+    if not args.dry_run:
+        emails.hold_send_locks("report_email.py", args.pdf, args.state, args.wait)
     try:
         recipient = args.recipient or emails.default_recipient()
         emails.check_addresses(args.sender, recipient)
@@ -426,11 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(emails.format_message(message))
         return finish(done, 0, failed, "description files", dry_run=True)
     outcome = emails.send_once(message, settings, args.state, sent, key, digest, "report")
-    if outcome == emails.NOT_SENT:  # none of it reached anyone: nothing is done
-        finish(0, 0, done + failed, "description files")
-        return EXIT_SOME_FAILED
-    status = finish(done, 0, failed, "description files")
-    return status if outcome == emails.SENT else EXIT_SOME_FAILED
+    return emails.finish_sending(outcome, done, failed, "description files")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,19 @@ def as_nobody():
     if probe.returncode != 0:  # e.g. a Python (or its libpython) under /root, mode 0700
         pytest.skip(f"this Python cannot run as another user here: {probe.stderr.strip()[:120]}")
     return prefix
+
+
+def start(script: str, *args, env: dict, cwd: Path) -> subprocess.Popen:
+    """A script started as a user starts it, to be stopped, killed or waited for."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / script), *map(str, args)],
+        env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def wait_for(condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the run never got that far"
+        time.sleep(0.02)

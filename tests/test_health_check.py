@@ -23,6 +23,7 @@ import pytest
 
 import cli
 import health_check
+from tests.conftest import start
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -431,10 +432,9 @@ def test_a_healthy_run_imports_only_what_it_needs(check):
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_interval_runs_until_stopped(mail, tmp_path, stop):
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "health_check.py"), *FAST, *HEALTHY, "--verbose",
-         "--interval", "1", "--state", str(tmp_path / "state.json")],
-        env=mail.env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    process = start(
+        "health_check.py", *FAST, *HEALTHY, "--verbose", "--interval", "1",
+        "--state", tmp_path / "state.json", env=mail.env, cwd=tmp_path,
     )  # fmt: skip
     try:
         runs = 0
@@ -502,10 +502,9 @@ def test_thresholds_read_as_typed():
 
 
 def test_a_run_longer_than_the_interval_says_it_is_late_and_goes_on(mail, tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "health_check.py"), "--cpu-sample", "1.2", *HEALTHY,
-         "--interval", "1", "--state", str(tmp_path / "state.json")],
-        env=mail.env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    process = start(
+        "health_check.py", "--cpu-sample", "1.2", *HEALTHY, "--interval", "1",
+        "--state", tmp_path / "state.json", env=mail.env, cwd=tmp_path,
     )  # fmt: skip
     try:
         late = next(line for line in process.stderr if "longer than --interval" in line)

@@ -8,9 +8,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,6 +17,7 @@ from pypdf import PdfReader
 import reports
 from reports import report_title
 from supplier_data import read_descriptions
+from tests.conftest import start, wait_for
 
 GOOD, BAD = "Good-Password-1", "Bad-Password-2"
 SUBJECT = "Upload Completed - Online Fruit Store"
@@ -582,15 +580,10 @@ def test_two_runs_to_different_pdfs_send_the_report_once(start_lab, run_script, 
     # The lock was on the PDF only: both runs read the state before either wrote it.
     lab = start_lab(delay=0.5)
     env = script_env(lab, write_drop(tmp_path, FRUITS), tmp_path)
-    script = str(Path(__file__).resolve().parent.parent / "report_email.py")
-    first = subprocess.Popen(
-        [sys.executable, script, "--pdf", tmp_path / "a.pdf"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while not lab.requests():  # it holds its locks and reads the catalog
-        assert time.monotonic() < deadline and first.poll() is None
-        time.sleep(0.02)
+    first = start("report_email.py", "--pdf", tmp_path / "a.pdf", env=env, cwd=tmp_path)
+    # It holds its locks and reads the catalog.
+    wait_for(lambda: lab.requests() or first.poll() is not None)
+    assert first.poll() is None
     second = run_script("report_email.py", "--pdf", tmp_path / "b.pdf", env=env)
     first.communicate(timeout=60)
 

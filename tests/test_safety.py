@@ -18,26 +18,13 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from tests.conftest import start, wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
 COUNT = 12  # items of the upload and run.py runs: several rounds at 2 in flight
 # Seconds the lab takes to answer while a run is stopped: it is still at the last requests
 # when the run ends, and a run started at once must not send those again.
 SLOW = 1.0
-
-
-def start(script: str, *args, env: dict, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / script), *map(str, args)],
-        env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-
-
-def wait_for(condition, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the run never got that far"
-        time.sleep(0.02)
 
 
 def interrupt(process: subprocess.Popen, stop: signal.Signals) -> tuple[str, str, float]:
