@@ -813,45 +813,64 @@ def wait_if_left_unanswered(url: str, key: str) -> bool:
 # --- sending ---------------------------------------------------------------------------------
 
 
+def send_looking_first(
+    send: Callable[[], requests.Response], is_there: Callable[[], bool] | None
+) -> tuple[requests.Response | None, str]:
+    """``send()`` a POST so that what it creates is created once: (its answer, ""), or
+    (None, why it was looked for) when the server turned out to have it.
+
+    A 503 was not handled and the session retries it. A POST that got no answer may
+    have been done anyway ("commit then drop"), so ``is_there()`` asks the server before
+    it is sent once more; that second answer is the one returned, or its error raised.
+    A proxy's 502/504 says the server was slow: if it does not have it yet, it may still
+    be at it, so it is not sent again (MayStillArrive). ``is_there`` None (--force: the
+    server is not asked): the answer, or the error, as it comes.
+    """
+    import requests
+
+    try:
+        response = send()
+    except requests.RequestException as error:
+        if is_there is None or not answer_lost(error):
+            raise
+        if is_there():
+            return None, "the answer was lost"
+        log.debug("the answer was lost and it is not there: sending it once more")
+        response = send()
+    if response.status_code not in MAYBE_DONE or is_there is None:
+        return response, ""
+    problem = describe_response(response)
+    if is_there():  # the proxy gave up, the service did it
+        return None, problem
+    raise MayStillArrive(f"{problem}: {MAY_STILL_ARRIVE}")
+
+
 def post_once(
     session: requests.Session,
     url: str,
     payload: dict,
     is_there: Callable[[], bool],
 ) -> str | None:
-    """POST ``payload`` as JSON so that it is created exactly once: None when done, else why not.
-
-    A 503 was not handled and the session retries it. A POST that got no answer
-    may have been done anyway ("commit then drop"), so ``is_there()`` asks the
-    server before sending once more. A proxy's 502/504 says the server was slow:
-    if it does not have it yet, it may still be at it, so it is not sent again
-    (MayStillArrive). Only ``201 Created`` counts. Raises CatalogError when the
-    server cannot be reached or read.
+    """POST ``payload`` as JSON so that it is created exactly once (send_looking_first):
+    None when done, else why not. Only ``201 Created`` counts. Raises CatalogError when
+    the server cannot be reached or read, MayStillArrive after a proxy's 502/504.
     """
     import requests
 
-    problem = ""
-    for _attempt in range(2):
-        try:
-            response = session.post(url, json=payload, timeout=HTTP_TIMEOUT)
-        except requests.RequestException as error:
-            problem = describe_http_error(error)
-            if not answer_lost(error):
-                raise CatalogError(
-                    f"cannot reach the catalog at {url}: {problem}; is it running?"
-                ) from None
-            if is_there():
-                return None
-            continue
-        if response.status_code == 201:
-            return None
-        problem = describe_response(response)
-        if response.status_code not in MAYBE_DONE:
-            return problem
-        if is_there():  # the proxy gave up, the service did it
-            return None
-        raise MayStillArrive(f"{problem}: {MAY_STILL_ARRIVE}")
-    return f"no answer twice ({problem}) and it is not in the catalog; run again later"
+    try:
+        response, _ = send_looking_first(
+            lambda: session.post(url, json=payload, timeout=HTTP_TIMEOUT), is_there
+        )
+    except requests.RequestException as error:
+        problem = describe_http_error(error)
+        if answer_lost(error):  # the second time
+            return f"no answer twice ({problem}) and it is not in the catalog; run again later"
+        raise CatalogError(
+            f"cannot reach the catalog at {url}: {problem}; is it running?"
+        ) from None
+    if response is None or response.status_code == 201:
+        return None
+    return describe_response(response)
 
 
 def post_image(

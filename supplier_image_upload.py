@@ -41,8 +41,6 @@ import requests
 
 from catalog import (
     DEFAULT_JOBS,
-    MAY_STILL_ARRIVE,
-    MAYBE_DONE,
     NOT_SENT,
     CatalogError,
     MayStillArrive,
@@ -61,6 +59,7 @@ from catalog import (
     known_images_path,
     post_image,
     say_not_sent,
+    send_looking_first,
     wait_if_left_unanswered,
 )
 from cli import (
@@ -167,24 +166,14 @@ def upload_image(
                 )
         if dry_run:
             return Result(path, TO_UPLOAD, f"would be uploaded to {upload_url}")
+        # With --force it may have been there before: the server cannot tell us.
+        is_there = None if server is None else lambda: server.digest(name, fresh=True) == here
         with awaiting_answer(upload_url, name):
-            try:
-                response = post_image(session, base, content, name)
-                gateway = response.status_code in MAYBE_DONE
-                lost = gateway and describe_response(response)
-            except (requests.ConnectionError, requests.Timeout) as error:
-                if server is None or not answer_lost(error):
-                    raise
-                gateway, lost = False, "the answer was lost"
-            # No answer or a proxy's 502/504: it may be there. With --force it may have
-            # been there before, so we cannot tell: the 502/504 is reported.
-            if lost and server is not None:
-                if server.digest(name, fresh=True) == here:
-                    return Result(path, UPLOADED, f"uploaded ({lost}, the image is there)")
-                if gateway:  # the server was slow: it may still be at it
-                    raise MayStillArrive(f"{lost}: {MAY_STILL_ARRIVE}")
-                log.debug("%s: %s and not on the server: sending it once more", path, lost)
-                response = post_image(session, base, content, name)
+            response, looked = send_looking_first(
+                lambda: post_image(session, base, content, name), is_there
+            )
+        if response is None:
+            return Result(path, UPLOADED, f"uploaded ({looked}, the image is there)")
     except (CatalogError, MayStillArrive) as error:
         return Result(path, FAILED, str(error), logging.ERROR)
     except requests.RequestException as error:
