@@ -873,16 +873,31 @@ def post_once(
     return describe_response(response)
 
 
-def post_image(
-    session: requests.Session, base_url: str, content: bytes, name: str
-) -> requests.Response:
-    """POST one image's ``content`` as the course's example does: a multipart form, field
-    ``file``, under ``name`` (its catalog name)."""
-    return session.post(
-        endpoint(base_url, "upload"),
-        files={"file": (name, content, "image/jpeg")},
-        timeout=HTTP_TIMEOUT,
-    )
+def image_poster(
+    session: requests.Session, base_url: str
+) -> Callable[[bytes, str], requests.Response]:
+    """A function that POSTs one image's ``content`` as the course's example does (a
+    multipart form, field ``file``) under ``name``, its catalog name.
+
+    The request is prepared once, with the session's headers, auth and cookies as they
+    are now, and each image only sets its form (requests' "Prepared Requests"): a third
+    of requests' CPU per upload, which on 2 cores is taken from the server.
+    """
+    import requests
+    from urllib3 import encode_multipart_formdata
+
+    prepared = session.prepare_request(requests.Request("POST", endpoint(base_url, "upload")))
+
+    def post_image(content: bytes, name: str) -> requests.Response:
+        # The form requests.post(files=...) sends: urllib3 encodes it there too.
+        body, content_type = encode_multipart_formdata({"file": (name, content, "image/jpeg")})
+        request = prepared.copy()
+        request.body = body
+        request.headers["Content-Type"] = content_type
+        request.headers["Content-Length"] = str(len(body))
+        return session.send(request, timeout=HTTP_TIMEOUT)
+
+    return post_image
 
 
 def in_flight(

@@ -30,6 +30,7 @@ import hashlib
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -55,9 +56,9 @@ from catalog import (
     describe_http_error,
     describe_response,
     endpoint,
+    image_poster,
     in_flight,
     known_images_path,
-    post_image,
     say_not_sent,
     send_looking_first,
     wait_if_left_unanswered,
@@ -127,7 +128,7 @@ def name_images(paths: list[Path]) -> tuple[list[Image], list[Result]]:
 
 
 def upload_image(
-    session: requests.Session,
+    post_image: Callable[[bytes, str], requests.Response],
     base: str,
     image: Image,
     server: ServerImages | None,
@@ -169,9 +170,7 @@ def upload_image(
         # With --force it may have been there before: the server cannot tell us.
         is_there = None if server is None else lambda: server.digest(name, fresh=True) == here
         with awaiting_answer(upload_url, name):
-            response, looked = send_looking_first(
-                lambda: post_image(session, base, content, name), is_there
-            )
+            response, looked = send_looking_first(lambda: post_image(content, name), is_there)
         if response is None:
             return Result(path, UPLOADED, f"uploaded ({looked}, the image is there)")
     except (CatalogError, MayStillArrive) as error:
@@ -207,8 +206,9 @@ def upload_all(
     """
     results = []
     unreachable = threading.Event()
+    post_image = image_poster(session, base)
     done = in_flight(
-        lambda image: upload_image(session, base, image, server, dry_run, unreachable),
+        lambda image: upload_image(post_image, base, image, server, dry_run, unreachable),
         images,
         jobs,
         session,
