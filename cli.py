@@ -265,6 +265,13 @@ class LazyLogger:
 log = LazyLogger("fruit-store")
 
 
+# What a message cannot show as it is: a line break would split it, a terminal's escape
+# sequence in a file name would act on the terminal. Written as Python's repr() writes them
+# (a tab kept), and a real backslash doubled: ``a\\nb`` is a backslash and an n.
+LOG_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F) if code != ord("\t")}
+LOG_ESCAPES.update({ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r"})
+
+
 def setup_logging(args: argparse.Namespace, lazy: bool = False) -> None:
     """Messages to stderr: warnings and the summary by default, more with -v, errors with -q.
 
@@ -282,7 +289,7 @@ def setup_logging(args: argparse.Namespace, lazy: bool = False) -> None:
             """A message is one line, whatever a file name holds: ``bad\\nname.txt``."""
 
             def format(self, record: logging.LogRecord) -> str:
-                return super().format(record).replace("\r", "\\r").replace("\n", "\\n")
+                return super().format(record).translate(LOG_ESCAPES)
 
         # Libraries speak at INFO and above only: -v is about our work, not every TIFF tag read.
         handler = logging.StreamHandler(sys.stderr)

@@ -503,13 +503,17 @@ def test_a_file_changed_after_it_was_sent_is_not_sent_as_a_second_fruit(lab, tmp
 
 
 def test_a_file_name_with_a_line_break_is_named_on_one_line(lab, tmp_path, run_script):
-    folder = write_descriptions(tmp_path / "descriptions", {"bad\nname.txt": "Fig\nheavy\nx\n"})
+    # A line break, a real backslash and an n, a terminal escape that would clear the screen.
+    names = ["bad\nname.txt", "bad\\nname.txt", "clear\x1b[2J.txt"]
+    folder = write_descriptions(tmp_path / "descriptions", dict.fromkeys(names, "Fig\nheavy\nx\n"))
 
     result = run_script("run.py", folder, env=lab.env)
 
     assert result.returncode == 1
+    why = ":2: weight 'heavy' is not a whole number of pounds (write it like '500 lbs')"
     assert result.stderr.splitlines() == [
-        f"{folder}/bad\\nname.txt:2: weight 'heavy' is not a whole number of pounds "
-        "(write it like '500 lbs')",
-        "0 fruits done, 0 skipped, 1 failed",
+        f"{folder}/bad\\nname.txt{why}",
+        f"{folder}/bad\\\\nname.txt{why}",
+        f"{folder}/clear\\x1b[2J.txt{why}",
+        "0 fruits done, 0 skipped, 3 failed",
     ]
