@@ -241,7 +241,7 @@ def read_description(path: Path) -> Description:
     name is an error, not skipped, since a shifted file may be a broken one.
     The description lines are joined by single spaces; blank lines and the
     spaces around each line are dropped. UTF-8 (with or without BOM) is
-    expected; Windows-1252 is accepted too; CRLF or CR line ends work.
+    expected; a whole file in Windows-1252 is accepted too; CRLF or CR line ends work.
     """
     path = Path(path)
     lines = read_lines(path, "write the name on line 1, the weight on line 2")
@@ -341,7 +341,8 @@ def same_image_name(fruits: list[Description]) -> dict[str, list[Description]]:
 
 
 def decode_text(path: Path, data: bytes) -> str:
-    """UTF-8 text (a BOM is dropped), else Windows-1252 text, else a DescriptionError.
+    """UTF-8 text (a BOM is dropped), else Windows-1252 text if no letter of it is UTF-8, else
+    a DescriptionError.
 
     For every text file a supplier or a customer writes (descriptions, lab 2's reviews).
 
@@ -357,12 +358,22 @@ def decode_text(path: Path, data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         bad = error.start
+    line = data.count(b"\n", 0, bad) + 1
+    # Letters written as UTF-8 elsewhere in the file (a line pasted from another one): read
+    # as Windows-1252, "Açaí" would be "AÃ§aÃ­", in the catalog for good.
+    if any(char >= "\x80" for char in data.decode("utf-8", "ignore")):
+        raise DescriptionError(
+            path,
+            line,
+            f"byte 0x{data[bad]:02x} is not UTF-8, though the rest of the file is: save the "
+            "file as UTF-8",
+        )
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
         raise DescriptionError(
             path,
-            data.count(b"\n", 0, bad) + 1,
+            line,
             f"byte 0x{data[bad]:02x} is neither UTF-8 nor Windows-1252 text (save the file as "
             "UTF-8)",
         ) from None

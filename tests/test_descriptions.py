@@ -166,6 +166,16 @@ def test_bytes_that_are_no_text_are_an_error_with_their_line(tmp_path: Path) -> 
     assert "0x81" in error.message and "UTF-8" in error.message
 
 
+def test_one_windows_1252_byte_in_a_utf8_file_is_an_error_with_its_line(tmp_path: Path) -> None:
+    # Read as Windows-1252, the name would be "AÃ§aÃ­" in the catalog, which cannot change it.
+    data = "Açaí\n5 lbs\nFrom Brazil,\n".encode() + b"caf\xe9 style.\n"
+    error = error_of(write(tmp_path, "006.txt", data))
+    assert (error.line, error.message) == (
+        4,
+        "byte 0xe9 is not UTF-8, though the rest of the file is: save the file as UTF-8",
+    )
+
+
 def test_utf16_file_is_an_error(tmp_path: Path) -> None:
     error = error_of(write(tmp_path, "005.txt", "Lime\n210 lbs\n".encode("utf-16")))
     assert "UTF-16" in error.message and "save it as UTF-8" in error.message
