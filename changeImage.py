@@ -66,7 +66,7 @@ from cli import (
     setup_logging,
     single_run,
 )
-from supplier_data import supplier_data_dir, supplier_files
+from supplier_data import NotInFolder, open_listed, supplier_data_dir, supplier_files
 
 require("PIL")  # one line saying how to get Pillow, not a traceback, if this Python lacks it
 
@@ -198,7 +198,7 @@ def pillow_recognises(path: Path) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a huge image is refused when converted
-            with Image.open(path):
+            with open_listed(path) as file, Image.open(file):
                 return True
     except UnidentifiedImageError:
         return False
@@ -265,7 +265,7 @@ def load_for_catalog(path: Path, size: tuple[int, int], rotate: int = 0) -> Imag
 
     # Rotating by a quarter turn swaps width and height: resize to the swapped size first.
     upright_size = size[::-1] if rotate % 180 == 90 else size
-    with Image.open(path) as image:
+    with open_listed(path) as file, Image.open(file) as image:
         if image.format == "JPEG":
             # Let the JPEG decoder scale down by 1/2, 1/4 or 1/8: far less to decode.
             orientation = image.getexif().get(EXIF_ORIENTATION, 1)
@@ -401,6 +401,8 @@ def describe_image_error(
             f"refused: {pixels.group() if pixels else 'more'} pixels, more than --max-pixels "
             f"{max_pixels} (a decompression bomb?): if it is a real picture, raise --max-pixels"
         )
+    elif isinstance(error, NotInFolder):
+        return f"{error.strerror}: not converted"
     elif isinstance(error, OSError) and error.errno is not None:  # the system: access, space
         if error.filename == str(source):
             return f"cannot read it ({error.strerror}): check its permissions"

@@ -15,7 +15,7 @@ import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from catalog import catalog_image_name
 from cli import UsageError, env_default, log
@@ -115,6 +115,34 @@ def is_readable_file(path: Path, root: str) -> bool:
     return stat.S_ISREG(mode)
 
 
+class NotInFolder(OSError):
+    """A file supplier_files listed that is, when opened, no longer one to read."""
+
+
+def open_listed(path: Path) -> BinaryIO:
+    """Open a file supplier_files listed, for reading, as it is now (NotInFolder if not).
+
+    It may have been replaced since it was listed: by a link out of the folder (followed,
+    a private file would be sent to the catalog) or by a FIFO (the run would wait for a
+    writer). What was opened is looked at, not the name again, so no swap can come between.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO: no wait
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotInFolder(errno.EINVAL, "it is no longer a regular file: not read")
+        try:  # the file opened, every link followed
+            opened = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # no /proc: the name, looked at once more
+            opened = os.path.realpath(path)
+        root = os.path.realpath(Path(path).parent)
+        if not is_inside(Path(opened), root):
+            raise NotInFolder(errno.EPERM, f"it is now a link to {opened}, outside {root}")
+        return open(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 # --- description files -----------------------------------------------------------
 #
 # One fruit per ``descriptions/NNN.txt``, positional as on the course's lab:
@@ -129,6 +157,9 @@ def is_readable_file(path: Path, root: str) -> bool:
 # The catalog's limits (its Django model), in characters.
 NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 5000
+# What is read of a text file at most: a description is 5000 characters, 20 KB in UTF-8; a
+# file of 400 MB read whole took 1.5 GB of memory and ended the run.
+TEXT_FILE_MAX_BYTES = 2**20
 # The largest weight every database's integer column holds.
 WEIGHT_MAX = 2**31 - 1
 WEIGHT_EXAMPLE = "write it like '500 lbs'"
@@ -287,9 +318,17 @@ def read_lines(path: Path, layout: str) -> list[str]:
     """The lines of a text file, each stripped; DescriptionError if it cannot be read or
     decoded, or has nothing but blank lines (``layout`` says what to write in it)."""
     try:
-        data = path.read_bytes()
+        with open_listed(path) as file:
+            data = file.read(TEXT_FILE_MAX_BYTES + 1)
     except OSError as error:
         raise DescriptionError(path, None, f"cannot read the file ({error.strerror})") from None
+    if len(data) > TEXT_FILE_MAX_BYTES:
+        raise DescriptionError(
+            path,
+            None,
+            f"the file is over {TEXT_FILE_MAX_BYTES // 2**20} MB, far more than the catalog "
+            "takes: is it the right file?",
+        )
     lines = [line.strip() for line in split_lines(decode_text(path, data))]
     if not any(lines):
         raise DescriptionError(path, None, f"the file is empty ({layout})")

@@ -76,7 +76,7 @@ from cli import (
     progress,
     setup_logging,
 )
-from supplier_data import add_folder_argument, supplier_files
+from supplier_data import add_folder_argument, open_listed, supplier_files
 
 # changeImage.py writes .jpeg and run.py names each fruit's image STEM.jpeg:
 # a .jpg or .JPEG file would be uploaded under a name no fruit refers to.
@@ -149,7 +149,8 @@ def upload_image(
     if unreachable is not None and unreachable.is_set():
         return Result(path, FAILED, NOT_SENT)
     try:
-        content = path.read_bytes()  # hashed and sent: what is compared is what is sent
+        with open_listed(path) as file:  # hashed and sent: what is compared is what is sent
+            content = file.read()
         if server is not None:
             here = hashlib.sha256(content).hexdigest()
             # A run stopped while sending it: once the server is done with that, look again.

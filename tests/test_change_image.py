@@ -376,6 +376,20 @@ def test_every_image_mode_gives_an_rgb_jpeg(tmp_path, mode, fmt, make, expected)
     assert near(image.getpixel((10, 5)), expected), image.getpixel((10, 5))
 
 
+def test_a_source_that_became_a_link_out_of_the_folder_is_not_converted(tmp_path):
+    # A private picture elsewhere, linked in after the listing: never converted, so never uploaded.
+    private = tmp_path / "private.png"
+    Image.new("RGB", (40, 40), RED).save(private)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "001.tif").symlink_to(private)
+
+    result = convert(Job(folder / "001.tif", folder / "001.jpeg", (20, 10), 0, 85))
+
+    assert result.error == f"it is now a link to {private}, outside {folder}: not converted"
+    assert not (folder / "001.jpeg").exists()
+
+
 def transparent_palette() -> Image.Image:
     image = Image.new("P", (40, 40), 1)
     image.putpalette([0, 0, 0, 255, 0, 0])

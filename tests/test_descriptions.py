@@ -1,6 +1,7 @@
 """The description-file reader of supplier_data: what a supplier writes, what the catalog gets."""
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -271,3 +272,40 @@ def test_generated_sample_data_reads_as_generated(tmp_path: Path) -> None:
         (s.description_path, s.name, s.weight, s.description, f"{s.stem}.jpeg") for s in samples
     ]
     assert "Açaí" in [f.name for f in fruits]
+
+
+# --- a file replaced after the listing -------------------------------------------------
+
+
+def test_a_file_that_became_a_link_out_of_the_folder_is_not_read(tmp_path: Path) -> None:
+    # As if swapped between the listing and the read: the link is what is opened.
+    secret = write(tmp_path, "secret.txt", "Secret\n5 lbs\nThe admin's notes.\n")
+    folder = tmp_path / "descriptions"
+    folder.mkdir()
+    (folder / "zzz.txt").symlink_to(secret)
+
+    error = error_of(folder / "zzz.txt")
+
+    assert error.message == f"cannot read the file (it is now a link to {secret}, outside {folder})"
+
+
+def test_a_file_that_became_a_fifo_is_not_waited_for(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "001.txt")  # opened for reading, it would wait for a writer
+    error = error_of(tmp_path / "001.txt")
+    assert error.message == "cannot read the file (it is no longer a regular file: not read)"
+
+
+def test_a_link_to_a_file_inside_the_folder_is_read(tmp_path: Path) -> None:
+    write(tmp_path, "apple.txt", "Apple\n5 lbs\nRed.\n")
+    (tmp_path / "001.txt").symlink_to("apple.txt")
+    assert read_description(tmp_path / "001.txt").name == "Apple"
+
+
+def test_a_huge_file_is_refused_without_reading_it_whole(tmp_path: Path) -> None:
+    path = write(tmp_path, "001.txt", "Fig\n5 lbs\n")
+    with path.open("ab") as file:
+        file.truncate(4 * 2**30)  # 4 GB (sparse): read whole, the run would run out of memory
+    error = error_of(path)
+    assert error.message == (
+        "the file is over 1 MB, far more than the catalog takes: is it the right file?"
+    )

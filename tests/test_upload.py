@@ -10,11 +10,13 @@ import pytest
 import requests
 from PIL import Image, ImageDraw
 
+import supplier_image_upload
 from catalog import (
     _IndexRows,
     catalog_image_name,
     catalog_session,
     check_catalog_url,
+    image_poster,
     listed_images,
     media_url,
 )
@@ -441,3 +443,22 @@ def test_find_images_takes_files_and_links_inside_only(tmp_path: Path, caplog) -
     warned = caplog.text
     assert "003.jpeg: a link to" in warned and "outside" in warned
     assert "004.jpeg: a link to nothing" in warned
+
+
+def test_an_image_that_became_a_link_out_of_the_folder_is_not_sent(lab, tmp_path: Path) -> None:
+    # As if swapped between the listing and the read: what is opened is looked at.
+    (secret,) = make_jpegs(tmp_path / "private", ["secret.jpeg"])
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "001.jpeg").symlink_to(secret)
+    image = supplier_image_upload.Image(images / "001.jpeg", "001.jpeg")
+
+    with catalog_session(lab.url, pool_size=2) as session:
+        post_image = image_poster(session, lab.url)
+        result = supplier_image_upload.upload_image(post_image, lab.url, image, None)
+
+    assert (result.outcome, result.message) == (
+        supplier_image_upload.FAILED,
+        f"cannot read it: it is now a link to {secret}, outside {images}",
+    )
+    assert upload_posts(lab) == []
