@@ -18,8 +18,10 @@ import functools
 import hashlib
 import html
 import json
+import math
 import os
 import re
+import sys
 import threading
 import time
 import unicodedata
@@ -671,9 +673,20 @@ def _save_unanswered() -> None:
             waited = clock - sent
             slowest = max(_answers["slowest"], waited)
             left.setdefault(url, {})[key] = now - waited + min(2 * slowest + 1, HTTP_TIMEOUT[1])
-    if not _unanswered_file:  # a name no other run has, even one given this PID later
-        _unanswered_file.append(unanswered_folder() / f"{os.getpid()}-{time.time_ns()}.json")
-    write_state(_unanswered_file[0], "unanswered", left)
+    try:
+        if not _unanswered_file:  # a name no other run has, even one given this PID later
+            _unanswered_file.append(unanswered_folder() / f"{os.getpid()}-{time.time_ns()}.json")
+        write_state(_unanswered_file[0], "unanswered", left)
+    except (OSError, RuntimeError, KeyError) as error:  # no state folder, a full disk
+        wait = math.ceil(max(until for keys in left.values() for until in keys.values()) - now)
+        reason = getattr(error, "strerror", None) or error
+        # Straight to stderr: at a stop, the logging lock may be held by the interrupted code.
+        with contextlib.suppress(OSError):
+            os.write(
+                sys.stderr.fileno(),
+                f"cannot write down the requests left unanswered ({reason}): the next run "
+                f"cannot know to wait for them: wait {wait} s before running again\n".encode(),
+            )
 
 
 def _unanswered_left(now: float) -> dict[str, dict[str, float]]:

@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -213,6 +214,27 @@ def test_a_proxys_504_is_not_sent_again_while_the_server_may_still_be_at_it(
     assert any(r["fault"] == "504" for r in posts(lab))
     assert len(posts(lab)) == 6  # each POST created its fruit, none was sent again
     assert_each_once(lab, 6)
+
+
+def test_a_504_whose_wait_cannot_be_written_down_says_so_in_one_line(
+    start_lab, tmp_path, run_script
+):
+    lab = start_lab()
+    folder = write_descriptions(tmp_path / "descriptions", fruity(1), lab)
+    lab.set_faults(gateway_rate=1.0)
+    state = tmp_path / "state-is-a-file"
+    state.write_text("")
+
+    result = run_script("run.py", folder, env={**lab.env, "XDG_STATE_HOME": str(state)})
+
+    assert result.returncode == 1
+    assert_no_traceback(result)
+    last = result.stderr.splitlines()[-1]
+    assert re.fullmatch(
+        r"cannot write down the requests left unanswered \(Not a directory\): the next run "
+        r"cannot know to wait for them: wait \d+ s before running again",
+        last,
+    ), result.stderr
 
 
 def test_a_file_renamed_while_its_504_is_pending_waits_and_is_refused(
