@@ -336,6 +336,17 @@ def fetch_list(session: requests.Session, url: str) -> list[dict]:
     return rows
 
 
+def listed_keys(session: requests.Session, url: str, key: Callable[[dict], object]) -> set:
+    """The ``key`` of each row ``GET url`` lists; CatalogError if the rows are not the
+    catalog's (a field missing, or a list where a name should be)."""
+    rows = fetch_list(session, url)
+    try:
+        return {key(row) for row in rows}
+    except (KeyError, TypeError) as error:
+        odd = f"a row has no {error}" if isinstance(error, KeyError) else "a row has odd values"
+        raise CatalogError(f"{url} did not list the catalog's rows ({odd}); is the URL right?")
+
+
 def keys_present(
     session: requests.Session, url: str, key: Callable[[dict], object], dry_run: bool, noun: str
 ) -> set | None:
@@ -346,7 +357,7 @@ def keys_present(
     """
     wait_if_a_killed_run_was_sending(url)
     try:
-        return {key(row) for row in fetch_list(session, url)}
+        return listed_keys(session, url, key)
     except CatalogError as error:
         if dry_run:
             log.warning("%s (showing every %s)", error, noun)
@@ -1021,7 +1032,7 @@ def post_all(
     unreachable = threading.Event()
 
     def is_there(payload: dict) -> bool:
-        return key(payload) in {key(row) for row in fetch_list(session, url)}
+        return key(payload) in listed_keys(session, url, key)
 
     def send(payload: dict) -> str | None:
         if unreachable.is_set():

@@ -156,3 +156,23 @@ def test_reading_utf8_bom_and_cr_line_ends(tmp_path) -> None:
     assert [str(error) for error in errors] == [
         f"{folder}/b.txt: is not a text file (it has NUL bytes; UTF-16?): save it as UTF-8 text"
     ]
+
+
+def test_a_url_that_lists_other_rows_is_one_line_and_sends_nothing(lab, tmp_path, run_script):
+    # The course's URLs are prefixes: /fruits/x/feedback/ is the list of fruits, which have
+    # no title. A mistyped --url must not be a traceback, nor a review posted as a fruit.
+    fruit = {"name": "Fig", "weight": 5, "description": "Sweet.", "image_name": "fig.jpeg"}
+    requests.post(f"{lab.url}/fruits/", json=fruit, timeout=10).raise_for_status()
+    make_feedback(tmp_path / "feedback", count=2)
+    env = {k: v for k, v in lab.env.items() if k != "CATALOG_URL"}
+
+    result = run_script(
+        "feedback.py", "--url", f"{lab.url}/fruits/x", tmp_path / "feedback", env=env
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{lab.url}/fruits/x/feedback/ did not list the catalog's rows (a row has no 'title'); "
+        "is the URL right?"
+    ]
+    assert [r["method"] for r in lab.requests() if r["method"] == "POST"] == ["POST"]  # the fig
