@@ -344,7 +344,9 @@ def listed_keys(session: requests.Session, url: str, key: Callable[[dict], objec
         return {key(row) for row in rows}
     except (KeyError, TypeError) as error:
         odd = f"a row has no {error}" if isinstance(error, KeyError) else "a row has odd values"
-        raise CatalogError(f"{url} did not list the catalog's rows ({odd}); is the URL right?")
+        raise CatalogError(
+            f"{url} did not list the catalog's rows ({odd}); is the URL right?"
+        ) from None
 
 
 def keys_present(
