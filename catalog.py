@@ -371,7 +371,8 @@ def keys_present(
 def listed_images(session: requests.Session, base_url: str) -> dict[str, str] | None:
     """The names in the server's listing of ``/media/images/`` (one request), each with
     what its row says after the name, date and size (``2026-11-22 04:07 23K``); None if
-    the server offers no listing (Apache without ``Options Indexes`` answers 403).
+    the server offers no listing (Apache without ``Options Indexes`` answers 403, or serves
+    an ``index.html`` there).
     CatalogError if the server cannot be reached."""
     import requests
 
@@ -384,6 +385,10 @@ def listed_images(session: requests.Session, base_url: str) -> dict[str, str] | 
             "is the service running? Check --url or CATALOG_URL"
         ) from None
     if response.status_code != 200 or "html" not in response.headers.get("Content-Type", ""):
+        return None
+    # Apache's and nginx's listings are "Index of /media/images/". Any other page (an
+    # index.html put there to hide the listing, a catch-all) lists nothing it has.
+    if not re.search(r"<title>\s*Index of ", response.text, re.IGNORECASE):
         return None
     return _IndexRows.rows_in(response.text)
 

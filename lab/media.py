@@ -5,7 +5,8 @@
   FancyIndexing, HTMLTable, NameWidth=*), one ``<a href="NAME">NAME</a>`` row per
   entry, hrefs escaped as Apache's ap_os_escape_path does; or ``403 Forbidden``
   when the lab runs with ``--no-media-index`` (Apache's ``Options -Indexes``);
-- a folder without its trailing slash: ``301`` to the slash (mod_dir);
+- a folder without its trailing slash: ``301`` to the slash (mod_dir); a folder with an
+  ``index.html``: that page, not a listing (mod_dir's DirectoryIndex);
 - anything missing: Apache's ``404 Not Found`` page.
 """
 
@@ -36,9 +37,11 @@ def media(request, path: str):
     if not target.is_relative_to(root) or not target.exists():
         text = "The requested URL was not found on this server."
         return _apache_error(request, 404, "Not Found", text)
+    if target.is_dir() and path and not path.endswith("/"):
+        return HttpResponseRedirect(request.path + "/", status=301)
+    if target.is_dir() and (target / "index.html").is_file():
+        target = target / "index.html"  # mod_dir's DirectoryIndex: the page, not a listing
     if target.is_dir():
-        if path and not path.endswith("/"):
-            return HttpResponseRedirect(request.path + "/", status=301)
         if settings.NO_MEDIA_INDEX:
             text = "You don't have permission to access this resource."
             return _apache_error(request, 403, "Forbidden", text)

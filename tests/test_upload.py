@@ -265,6 +265,23 @@ def test_without_a_listing_each_image_is_asked_for(start_lab, run_script, images
     assert_each_once(lab, images, NAMES)
 
 
+def test_a_page_that_hides_the_listing_is_no_listing(lab, run_script, images: Path) -> None:
+    # An index.html put in the folder to hide its listing (Apache then serves that page):
+    # read as an empty listing, every image was uploaded again on every run.
+    lab.media_images.mkdir(parents=True, exist_ok=True)
+    page = "<html><head><title>Fruit pictures</title></head><body>Nothing here</body></html>"
+    (lab.media_images / "index.html").write_text(page)
+    assert requests.get(f"{lab.url}/media/images/", timeout=10).text == page
+
+    assert run_script(SCRIPT, images, env=lab.env).returncode == 0
+    again = run_script(SCRIPT, images, env=lab.env)
+
+    assert again.returncode == 0, again.stderr
+    assert "0 images done, 4 skipped, 0 failed" in again.stderr
+    assert len(upload_posts(lab)) == len(NAMES)
+    assert sorted(lab.images()) == sorted([*NAMES, "index.html"])
+
+
 def test_with_a_listing_only_names_there_are_asked_for(lab, run_script, images: Path) -> None:
     upload_directly(lab, images / NAMES[0])
     result = run_script(SCRIPT, images, env=lab.env)
