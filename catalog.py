@@ -145,15 +145,17 @@ def catalog_image_name(name: str) -> str:
     """The name the course's server stores an upload named ``name`` under, unchanged.
 
     ASCII only (accents transliterated: ``fraîse`` -> ``fraise``), spaces to
-    ``_``, other characters dropped (as Django's ``get_valid_filename``), and the
-    stem shortened so that the server does not cut it. ``my fruit.jpeg`` ->
-    ``my_fruit.jpeg``. ValueError when nothing usable is left (``日本.jpeg``).
+    ``_``, other characters dropped (as Django's ``get_valid_filename``), no leading
+    dot, and the stem shortened so that the server does not cut it. ``my fruit.jpeg`` ->
+    ``my_fruit.jpeg``, ``★.apple.jpeg`` -> ``apple.jpeg``. ValueError when nothing usable
+    is left (``日本.jpeg``).
     """
     stem, dot, suffix = name.rpartition(".")
     if not dot:
         stem, suffix = name, ""
     suffix = _clean(suffix)
-    stem = _clean(stem)[: IMAGE_NAME_MAX - len(suffix) - 1].rstrip(".")
+    # No leading dot: Apache's listing hides such a file (IndexIgnore .??*), and so does ours.
+    stem = _clean(stem).lstrip(".")[: IMAGE_NAME_MAX - len(suffix) - 1].rstrip(".")
     if not stem.strip("._-"):
         raise ValueError(
             f"{name!r} has no letters or digits a web server keeps in a file name; "

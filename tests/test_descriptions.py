@@ -104,6 +104,7 @@ def test_a_blank_description_is_refused_at_line_3(tmp_path: Path, text: str) -> 
         ("my fruit.txt", "my_fruit.jpeg"),
         ("fraîse des bois.txt", "fraise_des_bois.jpeg"),
         ("x" * 96 + ".txt", "x" * 88 + ".jpeg"),  # images/NAME fits in the server's 100
+        ("★.kiwi.txt", "kiwi.jpeg"),  # not .kiwi.jpeg, hidden in the server's listing
     ],
 )
 def test_image_name_is_the_name_the_catalog_stores(tmp_path, file_name, image_name) -> None:
