@@ -259,8 +259,8 @@ def describe_http_error(error: Exception) -> str:
         )
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return "connection timed out"
-    if isinstance(error, requests.exceptions.Timeout):
-        return "no answer in time"
+    if isinstance(error, requests.exceptions.Timeout) or answer_late(error):
+        return f"no answer in {HTTP_TIMEOUT[1]} s"
     if isinstance(error, requests.exceptions.ConnectionError):
         reason = error.args[0] if error.args else error
         reason = getattr(reason, "reason", reason)
@@ -309,6 +309,19 @@ def answer_lost(error: Exception) -> bool:
     reason = getattr(error.args[0], "reason", None) if error.args else None
     # NewConnectionError (refused, unknown host) is a ConnectTimeoutError in urllib3 2.
     return not isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
+
+
+def answer_late(error: Exception) -> bool:
+    """True when a request went out and no answer came within the read timeout: the server
+    may still be at it (requests words it as a ReadTimeout, or a ConnectionError after the
+    session's Retry)."""
+    import requests
+    import urllib3
+
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(error, requests.ReadTimeout) or isinstance(
+        reason, urllib3.exceptions.ReadTimeoutError
+    )
 
 
 # --- what the catalog has --------------------------------------------------------------------
@@ -692,7 +705,10 @@ def _save_unanswered() -> None:
         for key, sent in keys.items():
             waited = clock - sent
             slowest = max(_answers["slowest"], waited)
-            left.setdefault(url, {})[key] = now - waited + min(2 * slowest + 1, HTTP_TIMEOUT[1])
+            # Twice the slowest answer, at most one read timeout more than it has waited: a
+            # request that got no answer in a read timeout is slower than that.
+            until = min(2 * slowest + 1, waited + HTTP_TIMEOUT[1])
+            left.setdefault(url, {})[key] = now - waited + until
     try:
         if not _unanswered_file:  # a name no other run has, even one given this PID later
             _unanswered_file.append(unanswered_folder() / f"{os.getpid()}-{time.time_ns()}.json")
@@ -855,8 +871,9 @@ def send_looking_first(
     A 503 was not handled and the session retries it. A POST that got no answer may
     have been done anyway ("commit then drop"), so ``is_there()`` asks the server before
     it is sent once more; that second answer is the one returned, or its error raised.
-    A proxy's 502/504 says the server was slow: if it does not have it yet, it may still
-    be at it, so it is not sent again (MayStillArrive). ``is_there`` None (--force: the
+    No answer within the read timeout, or a proxy's 502/504, says the server was slow: if
+    it does not have it yet, it may still be at it, so it is not sent again
+    (MayStillArrive). ``is_there`` None (--force: the
     server is not asked): the answer, or the error, as it comes.
     """
     import requests
@@ -868,6 +885,8 @@ def send_looking_first(
             raise
         if is_there():
             return None, "the answer was lost"
+        if answer_late(error):  # slower than the read timeout, not gone: it may still do it
+            raise MayStillArrive(f"{describe_http_error(error)}: {MAY_STILL_ARRIVE}") from None
         log.debug("the answer was lost and it is not there: sending it once more")
         response = send()
     if response.status_code not in MAYBE_DONE or is_there is None:

@@ -68,6 +68,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name, meaning in [
         ("fail-rate", "fraction of requests answered 503"),
         ("delay", "seconds added before each answer"),
+        ("post-delay", "seconds each POST waits before it is handled"),
         ("drop-rate", "fraction of 201 answers dropped after the commit"),
         ("gateway-rate", "fraction of POSTs answered 504 at once, as a proxy does, and done later"),
     ]:
@@ -152,7 +153,7 @@ def start_catalog(host: str, port: int):
 
 
 def serve(args: argparse.Namespace) -> int:
-    for name in ("fail_rate", "delay", "drop_rate", "gateway_rate", "fault_seed"):
+    for name in ("fail_rate", "delay", "post_delay", "drop_rate", "gateway_rate", "fault_seed"):
         os.environ[f"LAB_{name.upper()}"] = str(getattr(args, name))
     for name in ("lang_c", "no_media_index"):
         os.environ[f"LAB_{name.upper()}"] = "1" if getattr(args, name) else "0"

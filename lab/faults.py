@@ -1,11 +1,13 @@
 """Fault injection, so that tests can prove nothing is lost or duplicated.
 
-Three faults, each off by default, set when the server starts (flags of
+Faults, each off by default, set when the server starts (flags of
 ``python -m lab serve`` or the LAB_* environment variables) and changeable
 while it runs with ``POST /_lab/faults/`` and a JSON object:
 
 - ``fail_rate``: this fraction of requests is answered ``503`` without being handled;
 - ``delay``: seconds added before each answer;
+- ``post_delay``: seconds each POST waits before it is handled, and handled then whether
+  or not the client still waits for it (a service slower than the client's read timeout);
 - ``drop_rate``: this fraction of successful creations (``201``) is committed,
   then the connection is closed before the answer is sent ("commit then drop");
 - ``gateway_rate``: this fraction of POSTs is answered ``504 Gateway Time-out``
@@ -30,7 +32,7 @@ import time
 
 from django.http import HttpResponse, JsonResponse
 
-FAULT_NAMES = ("fail_rate", "delay", "drop_rate", "gateway_rate")
+FAULT_NAMES = ("fail_rate", "delay", "post_delay", "drop_rate", "gateway_rate")
 
 _lock = threading.Lock()
 _random = random.Random(int(os.environ.get("LAB_FAULT_SEED", "0")))
@@ -75,6 +77,9 @@ class FaultInjectionMiddleware:
     def _handle(self, request, entry: dict):
         if faults["delay"]:
             time.sleep(faults["delay"])
+        if faults["post_delay"] and request.method == "POST":
+            request.body  # noqa: B018 - read now: the work is done even if the client has gone
+            time.sleep(faults["post_delay"])
         if request.method == "POST" and _chance(faults["gateway_rate"]):
             entry["fault"] = "504"
             request.body  # noqa: B018 - read now: the client is answered before the work is done

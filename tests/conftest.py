@@ -34,6 +34,19 @@ def _own_state(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
+def short_read_timeout(monkeypatch):
+    """catalog.py in this process as in a run of its own, with a read timeout of 0.3 s
+    (60 s in a run): what it leaves unanswered is this test's, written nowhere at exit."""
+    import catalog
+
+    monkeypatch.setattr(catalog, "HTTP_TIMEOUT", (5, 0.3))
+    monkeypatch.setattr(catalog, "_unanswered", {})
+    monkeypatch.setattr(catalog, "_unanswered_file", [])
+    monkeypatch.setattr(catalog, "_sending", {"urls": [], "slowest": 0.0, "path": "", "touched": 0})
+    return catalog
+
+
+@pytest.fixture
 def start_lab(tmp_path_factory):
     """Factory: start_lab(fail_rate=0.3, smtp_auth="user:pw", ...) -> Lab, stopped afterwards."""
     labs: list[Lab] = []

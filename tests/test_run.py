@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from catalog import catalog_image_name, catalog_session, check_catalog_url, endp
 from cli import UsageError
 from lab.control import Lab
 from run import upload
-from supplier_data import read_description, read_descriptions
+from supplier_data import fruit_key, read_description, read_descriptions
 
 
 def write_descriptions(folder: Path, texts: dict[str, str | bytes], lab: Lab | None = None) -> Path:
@@ -392,6 +393,29 @@ def test_other_answers_are_reported_with_status_and_text(start_lab, tmp_path) ->
     )
     assert problem == "HTTP 503 Service Unavailable: Service Unavailable (lab fault injection)"
     assert lab.fruits() == []
+
+
+def test_no_answer_in_the_read_timeout_is_not_sent_again(start_lab, tmp_path, short_read_timeout):
+    # The service takes longer than the read timeout (0.3 s here, 60 s in a run), then
+    # saves: sent again at once, after a look that finds nothing yet, it was there twice.
+    catalog = short_read_timeout
+    lab = start_lab(post_delay=1.0, no_smtp=True)
+    path = write_descriptions(tmp_path / "descriptions", fruity(1)) / "001.txt"
+
+    with catalog_session(lab.url) as session:
+        [problem] = catalog.post_all(
+            session, endpoint(lab.url, "fruits"), [read_description(path).as_json()], fruit_key
+        )
+
+    assert problem == (
+        "no answer in 0.3 s: not in the catalog yet, but the server may still be at it: the "
+        "next run waits for it, then looks before sending"
+    )
+    catalog._save_unanswered()  # as at the run's exit: the next run waits for the server
+    [until] = catalog._unanswered_left(time.time())[endpoint(lab.url, "fruits")].values()
+    assert until > time.time() + 0.1  # a read timeout more than it waited, not already past
+    time.sleep(1.5)  # a POST sent again would be done by now too
+    assert len(posts(lab)) == 1 and len(lab.fruits()) == 1
 
 
 def test_fruit_whose_picture_is_missing_or_another_is_held_back(lab, tmp_path, run_script):

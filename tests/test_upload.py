@@ -4,6 +4,7 @@ import logging
 import os
 import re
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -486,3 +487,27 @@ def test_an_image_that_became_a_link_out_of_the_folder_is_not_sent(lab, tmp_path
         f"cannot read it: it is now a link to {secret}, outside {images}",
     )
     assert upload_posts(lab) == []
+
+
+def test_no_answer_in_the_read_timeout_is_not_uploaded_again(
+    start_lab, tmp_path, short_read_timeout
+):
+    # The service takes longer than the read timeout (0.3 s here, 60 s in a run), then
+    # stores it: sent again after a look that found nothing yet, it was stored twice.
+    catalog = short_read_timeout
+    lab = start_lab(post_delay=1.0, no_smtp=True)
+    (path,) = make_jpegs(tmp_path / "images", ["001.jpeg"])
+
+    with catalog_session(lab.url) as session:
+        server = catalog.ServerImages(session, lab.url)
+        post_image = image_poster(session, lab.url)
+        image = supplier_image_upload.Image(path, "001.jpeg")
+        result = supplier_image_upload.upload_image(post_image, lab.url, image, server)
+
+    assert (result.outcome, result.message) == (
+        supplier_image_upload.FAILED,
+        "no answer in 0.3 s: not in the catalog yet, but the server may still be at it: the "
+        "next run waits for it, then looks before sending",
+    )
+    time.sleep(1.5)  # an upload sent again would be stored by now too
+    assert len(upload_posts(lab)) == 1 and lab.images() == ["001.jpeg"]
