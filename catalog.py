@@ -219,6 +219,7 @@ def catalog_session(base: str, pool_size: int = 10, retries: int = 5) -> request
 # What a proxy in front of the service (nginx, Apache's mod_proxy) answers when the service
 # failed or was slower than its timeout: the service may have done the work, or do it later.
 MAYBE_DONE = (502, 504)
+RETRY_AFTER_MAX = 5  # seconds: the longest a server's Retry-After makes a retry wait
 MAY_STILL_ARRIVE = (
     "not in the catalog yet, but the server may still be at it: the next run waits for it, "
     "then looks before sending"
@@ -230,12 +231,19 @@ def _catalog_retry() -> type:
     from urllib3.util.retry import Retry
 
     class CatalogRetry(Retry):
-        """urllib3's Retry, except that a POST answered 502 or 504 is not sent again."""
+        """urllib3's Retry, except that a POST answered 502 or 504 is not sent again, and a
+        Retry-After is waited for RETRY_AFTER_MAX seconds at most."""
 
         def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
             if method == "POST" and status_code in MAYBE_DONE:
                 return False
             return super().is_retry(method, status_code, has_retry_after)
+
+        def get_retry_after(self, response) -> float | None:
+            # A server's "Retry-After: 3600" would hold the run, its lock and the chain for
+            # hours, five times over: a few seconds, then the run says to try again later.
+            seconds = super().get_retry_after(response)
+            return None if seconds is None else min(seconds, RETRY_AFTER_MAX)
 
     return CatalogRetry
 
@@ -387,8 +395,8 @@ def listed_images(session: requests.Session, base_url: str) -> dict[str, str] | 
     """The names in the server's listing of ``/media/images/`` (one request), each with
     what its row says after the name, date and size (``2026-11-22 04:07 23K``); None if
     the server offers no listing (Apache without ``Options Indexes`` answers 403, or serves
-    an ``index.html`` there).
-    CatalogError if the server cannot be reached."""
+    an ``index.html`` there). CatalogError if the server cannot be reached, or answers
+    with a server error."""
     import requests
 
     url = media_url(base_url)
@@ -399,6 +407,12 @@ def listed_images(session: requests.Session, base_url: str) -> dict[str, str] | 
             f"cannot reach the catalog at {base_url}/: {describe_http_error(error)}: "
             "is the service running? Check --url or CATALOG_URL"
         ) from None
+    if response.status_code >= 500:  # after the session's retries: asking image by image
+        # would wait as long for each
+        raise CatalogError(
+            f"cannot read the catalog's pictures at {url}: {describe_response(response)}; "
+            "try again later"
+        )
     if response.status_code != 200 or "html" not in response.headers.get("Content-Type", ""):
         return None
     # Apache's and nginx's listings are "Index of /media/images/". Any other page (an

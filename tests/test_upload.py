@@ -511,3 +511,25 @@ def test_no_answer_in_the_read_timeout_is_not_uploaded_again(
     )
     time.sleep(1.5)  # an upload sent again would be stored by now too
     assert len(upload_posts(lab)) == 1 and lab.images() == ["001.jpeg"]
+
+
+def test_a_server_error_on_the_listing_stops_the_run_in_one_line(start_lab, run_script, images):
+    # Asked image by image instead, each would wait out the same retries.
+    lab = start_lab(fail_rate=1.0, no_smtp=True)
+    result = run_script(SCRIPT, images, env=lab.env)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"cannot read the catalog's pictures at {lab.url}/media/images/: HTTP 503 Service "
+        "Unavailable: Service Unavailable (lab fault injection); try again later"
+    ]
+    assert {r["path"] for r in lab.requests()} == {"/media/images/"}
+
+
+def test_a_retry_after_of_an_hour_waits_seconds() -> None:
+    from urllib3 import HTTPResponse
+
+    from catalog import RETRY_AFTER_MAX, _catalog_retry
+
+    retry = _catalog_retry()(total=5, status_forcelist=(503,))
+    answer = HTTPResponse(status=503, headers={"Retry-After": "3600"})
+    assert retry.get_retry_after(answer) == RETRY_AFTER_MAX
