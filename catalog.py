@@ -945,11 +945,12 @@ def image_poster(
     """A function that POSTs one image's ``content`` as the course's example does (a
     multipart form, field ``file``) under ``name``, its catalog name.
 
-    The request is prepared once, with the session's headers, auth and cookies as they
-    are now, and each image only sets its form (requests' "Prepared Requests"): a third
+    The request is prepared once, with the session's headers and auth, and each image
+    only sets its form and the session's cookies (requests' "Prepared Requests"): a third
     of requests' CPU per upload, which on 2 cores is taken from the server.
     """
     import requests
+    from requests.cookies import RequestsCookieJar, merge_cookies
     from urllib3 import encode_multipart_formdata
 
     prepared = session.prepare_request(requests.Request("POST", endpoint(base_url, "upload")))
@@ -958,6 +959,9 @@ def image_poster(
         # The form requests.post(files=...) sends: urllib3 encodes it there too.
         body, content_type = encode_multipart_formdata({"file": (name, content, "image/jpeg")})
         request = prepared.copy()
+        # Those the server set since too (a load balancer's), as session.post would send them.
+        request.headers.pop("Cookie", None)
+        request.prepare_cookies(merge_cookies(RequestsCookieJar(), session.cookies))
         request.body = body
         request.headers["Content-Type"] = content_type
         request.headers["Content-Length"] = str(len(body))

@@ -533,3 +533,14 @@ def test_a_retry_after_of_an_hour_waits_seconds() -> None:
     retry = _catalog_retry()(total=5, status_forcelist=(503,))
     answer = HTTPResponse(status=503, headers={"Retry-After": "3600"})
     assert retry.get_retry_after(answer) == RETRY_AFTER_MAX
+
+
+def test_each_upload_sends_the_cookies_the_session_has_then(lab, tmp_path: Path) -> None:
+    # The request is prepared once: cookies a load balancer sets during the run still go.
+    (path,) = make_jpegs(tmp_path, ["001.jpeg"])
+    with catalog_session(lab.url) as session:
+        post_image = image_poster(session, lab.url)
+        session.cookies.set("AWSALB", "node2")  # as its Set-Cookie would
+        answer = post_image(path.read_bytes(), "001.jpeg")
+    assert answer.status_code == 201
+    assert answer.request.headers["Cookie"] == "AWSALB=node2"
