@@ -85,10 +85,12 @@ from cli import (
     setup_logging,
 )
 from supplier_data import (
+    CHANGE_IT,
     Description,
     DescriptionError,
     add_folder_argument,
     catalog_entry,
+    changed_since_sent,
     fruit_key,
     fruits_by_picture,
     other_fruit_with_picture,
@@ -180,6 +182,8 @@ class Report:
     files: int  # description files in the drop
     imported: list[tuple[Description, reports.ReportFruit]] = field(default_factory=list)
     not_imported: list[NotImported] = field(default_factory=list)  # one per file, by name
+    # Imported, but the file says otherwise now (a weight changed since it was sent).
+    changed: list[NotImported] = field(default_factory=list)
 
     @property
     def fruits(self) -> list[reports.ReportFruit]:
@@ -191,8 +195,14 @@ class Report:
 
     @property
     def complete(self) -> bool:
-        """Every description file is in the catalog with its picture."""
-        return self.files > 0 and not self.not_imported and not self.pictures_missing
+        """Every description file is in the catalog, as it says, with its picture."""
+        return self.files > 0 and not (self.not_imported or self.pictures_missing or self.changed)
+
+    @property
+    def problems(self) -> int:
+        """The files imported with something wrong: a picture missing, or changed since."""
+        missing = {file.path for file, _ in self.pictures_missing}
+        return len(missing | {item.path for item in self.changed})
 
 
 def report_from_catalog(
@@ -219,6 +229,9 @@ def report_from_catalog(
                 picture_missing=not has_picture(fruit.image_name),
             )
             report.imported.append((fruit, shown))
+            if changed := changed_since_sent(fruit, pictures):
+                line = f"{fruit.path.name}: {changed} ({CHANGE_IT})"
+                report.changed.append(NotImported(fruit.path, line))
         elif other := other_fruit_with_picture(fruit, pictures):  # run.py refuses it: two
             not_imported.append(NotImported(fruit.path, f"{fruit.path.name}: {other}"))
         elif not has_picture(fruit.image_name):
@@ -262,6 +275,9 @@ def compose_body(report: Report, opening: str | None = None) -> str:
                 missing.append(
                     f"{plural(len(report.pictures_missing), 'picture')} {are} missing on the server"
                 )
+            if report.changed:
+                says = "says" if len(report.changed) == 1 else "say"
+                missing.append(f"{plural(len(report.changed), 'file')} {says} otherwise now")
             opening = (
                 f"{len(report.imported)} of {plural(report.files, 'fruit')} were imported to our "
                 f"website; {' and '.join(missing)} (listed below).\n"
@@ -280,6 +296,9 @@ def compose_body(report: Report, opening: str | None = None) -> str:
             f"{file.path.name}: {fruit.name} ({file.image_name}): run supplier_image_upload.py"
             for file, fruit in report.pictures_missing[:BODY_MAX_PROBLEMS]
         ]
+    if report.changed:
+        lines += ["", "Imported, but not as the file says now:"]
+        lines += [item.line for item in report.changed[:BODY_MAX_PROBLEMS]]
     return "\n".join(lines) + "\n"
 
 
@@ -327,6 +346,7 @@ def report_digest(report: Report, subject: str, body: str) -> str:
             "body": body,
             "imported": [list(fruit) for fruit in report.fruits],
             "not_imported": [item.line for item in report.not_imported],
+            "changed": [item.line for item in report.changed],
         }
     )
 
@@ -406,8 +426,10 @@ def main(argv: list[str] | None = None) -> int:
             fruit.name,
             file.image_name,
         )
-    done = len(report.imported) - len(report.pictures_missing)
-    failed = len(report.not_imported) + len(report.pictures_missing)
+    for item in report.changed:
+        log.error("%s", item)
+    done = len(report.imported) - report.problems
+    failed = len(report.not_imported) + report.problems
     try:
         write_report(args.pdf, report, args.font)
         message = emails.generate_email(args.sender, recipient, args.subject, body, args.pdf)

@@ -65,9 +65,11 @@ from cli import (
     setup_logging,
 )
 from supplier_data import (
+    CHANGE_IT,
     Description,
     add_folder_argument,
     catalog_entry,
+    changed_since_sent,
     fruit_key,
     fruits_by_picture,
     is_regular_file_inside,
@@ -139,18 +141,10 @@ def not_in_catalog(
     pictures = fruits_by_picture(present)
     todo, there, conflicts = [], 0, 0
     for fruit in fruits:
-        same = [entry for entry in pictures.get(fruit.image_name, ()) if entry[1] == fruit.name]
-        if same:
+        if any(entry[1] == fruit.name for entry in pictures.get(fruit.image_name, ())):
             there += 1
-            if catalog_entry(fruit.as_json()) not in same:  # changed since it was sent
-                _, _, weight, _ = same[0]
-                log.warning(
-                    "%s: the catalog's %s (%s lbs) is not as this file says now: not sent "
-                    "again (change it in the catalog if the file is right)",
-                    fruit.path,
-                    fruit.name,
-                    weight,
-                )
+            if changed := changed_since_sent(fruit, pictures):
+                log.warning("%s: %s: not sent again (%s)", fruit.path, changed, CHANGE_IT)
         elif other := other_fruit_with_picture(fruit, pictures):  # a second product, sent
             log.error("%s: not sent: %s", fruit.path, other)
             conflicts += 1

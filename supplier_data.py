@@ -227,6 +227,20 @@ def other_fruit_with_picture(fruit: Description, pictures: dict[object, set[tupl
     )
 
 
+# What to do about a fruit the catalog has otherwise than its file says now.
+CHANGE_IT = "change it in the catalog if the file is right"
+
+
+def changed_since_sent(fruit: Description, pictures: dict[object, set[tuple]]) -> str:
+    """How the catalog's ``fruit`` (its name, its picture) is not as its file says now: a
+    weight or description changed since it was sent, which the catalog's API cannot
+    change; "" when it is as the file says, or not there."""
+    same = sorted((e for e in pictures.get(fruit.image_name, ()) if e[1] == fruit.name), key=str)
+    if not same or catalog_entry(fruit.as_json()) in same:
+        return ""
+    return f"the catalog's {fruit.name} ({same[0][2]} lbs) is not as this file says now"
+
+
 class DescriptionError(ValueError):
     """A description file (or lab 2's review file) that would be refused: ``PATH:LINE: message``."""
 

@@ -151,7 +151,8 @@ def test_unsent_and_invalid_files_are_named_and_only_the_catalog_is_listed(
     )
     upload_pictures(lab, data, ["001.txt", "002.txt", "003.txt"])
     post_fruits(lab, data, ["001.txt"])
-    post_fruits(lab, data, ["002.txt"], weight=120)  # the catalog's weight is the one shown
+    # The catalog's weight is the one listed, and the difference is said.
+    post_fruits(lab, data, ["002.txt"], weight=120)
     # Another drop's fruit is in the catalog too: not this drop's, not in its report.
     requests.post(
         f"{lab.url}/fruits/",
@@ -167,18 +168,26 @@ def test_unsent_and_invalid_files_are_named_and_only_the_catalog_is_listed(
     assert f"{folder}/003.txt: the catalog does not have Lime: run run.py" in result.stderr
     assert f"{folder}/004.txt:2: weight 'heavy'" in result.stderr
     assert f"{folder}/005.txt:3: the description is blank" in result.stderr
-    assert "2 description files done, 0 skipped, 3 failed" in result.stderr
+    assert (
+        f"{folder}/002.txt: the catalog's Açaí (120 lbs) is not as this file says now (change it "
+        "in the catalog if the file is right)" in result.stderr
+    )
+    assert "1 description files done, 0 skipped, 4 failed" in result.stderr
     [message] = lab.messages()
     body = body_of(message)
     assert "All fruits" not in body  # it would not be true
     assert body.startswith(
-        "2 of 5 fruits were imported to our website; 3 description files were not "
-        "(listed below).\nA detailed list is attached to this email.\n\n"
+        "2 of 5 fruits were imported to our website; 3 description files were not and 1 file "
+        "says otherwise now (listed below).\nA detailed list is attached to this email.\n\n"
         "Total weight: 620 lbs\n\nNot imported:\n"
         "003.txt: the catalog does not have Lime: run run.py (it says why if it refuses it)\n"
         "004.txt:2: weight 'heavy' is not a whole number of pounds"
     )
     assert "\n005.txt:3: the description is blank" in body
+    assert body.endswith(
+        "\n\nImported, but not as the file says now:\n002.txt: the catalog's Açaí (120 lbs) is "
+        "not as this file says now (change it in the catalog if the file is right)\n"
+    )
 
     pdf = tmp_path / "processed.pdf"
     assert listed_fruits(pdf) == [
@@ -612,3 +621,30 @@ def test_a_file_renamed_after_it_was_sent_is_reported_not_imported(lab, run_scri
     assert "002.txt: the catalog has another fruit with 002.jpeg" in body_of(message)
     text = " ".join(pdf_lines(tmp_path / "processed.pdf"))
     assert f"{len(FRUITS) - 1} of {len(FRUITS)} fruits imported" in text
+
+
+def test_a_file_changed_after_it_was_sent_is_not_reported_as_all_uploaded(
+    lab, run_script, tmp_path
+):
+    # The catalog keeps the weight first sent (its API cannot change a row): the supplier
+    # must not read "All fruits are uploaded" about a file that now says otherwise.
+    data = write_drop(tmp_path, FRUITS)
+    import_all(lab, data)
+    changed = data / "descriptions" / "002.txt"
+    changed.write_text("Açaí\n999 lbs\nSmall and purple.\n", encoding="utf-8")  # was 100 lbs
+
+    result = run_script("report_email.py", env=script_env(lab, data, tmp_path))
+
+    assert result.returncode == 1
+    why = (
+        "002.txt: the catalog's Açaí (100 lbs) is not as this file says now (change it in the "
+        "catalog if the file is right)"
+    )
+    assert f"{changed.parent}/{why}" in result.stderr.splitlines()
+    assert "2 description files done, 0 skipped, 1 failed" in result.stderr
+    [message] = lab.messages()
+    body = body_of(message)
+    assert "All fruits are uploaded" not in body
+    assert body.startswith("3 of 3 fruits were imported to our website; 1 file says otherwise")
+    assert body.endswith(f"Imported, but not as the file says now:\n{why}\n")
+    assert ("name: Açaí", "weight: 100 lbs") in listed_fruits(tmp_path / "processed.pdf")
