@@ -693,11 +693,21 @@ def _write_sending() -> None:
         write_state(path, "sending", entry, durable=False)
         _sending["touched"] = time.monotonic()
     except (OSError, RuntimeError) as error:  # the run goes on; a kill -9 would go unseen
-        log.debug("cannot write down that this run is sending: %s", error)
+        _say_sending_unwritten(getattr(error, "strerror", None) or str(error))
         return
     if not _sending["path"]:
         _sending["path"] = path
         atexit.register(_remove_sending)
+
+
+@functools.cache
+def _say_sending_unwritten(reason: str) -> None:
+    log.warning(
+        "cannot write down that this run is sending (%s): if it is killed, wait %d s before "
+        "running it again",
+        reason,
+        HTTP_TIMEOUT[1],
+    )
 
 
 def _remove_sending() -> None:

@@ -273,10 +273,11 @@ def parse_weight(text: str) -> int:
         raise ValueError(f"weight {shown!r} is not a whole number of pounds ({WEIGHT_EXAMPLE})")
     if match[1]:
         raise ValueError(f"weight {shown!r} is negative ({WEIGHT_EXAMPLE})")
-    weight = int(match[2])
-    if weight > WEIGHT_MAX:
+    digits = match[2].lstrip("0") or "0"
+    # By length first: int() of over 4300 digits is Python's own error, not ours.
+    if len(digits) > len(str(WEIGHT_MAX)) or int(digits) > WEIGHT_MAX:
         raise ValueError(f"weight {shown!r} is too large (at most {WEIGHT_MAX} lbs)")
-    return weight
+    return int(digits)
 
 
 def read_description(path: Path) -> Description:

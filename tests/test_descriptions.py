@@ -62,6 +62,7 @@ def test_weight_zero_is_a_weight() -> None:
         ),  # fmt: skip
         ("12,50 lbs", "weight '12,50 lbs' is not a whole number of pounds"),  # 12.50, in Europe
         ("99999999999 lbs", "is too large"),
+        ("9" * 5000 + " lbs", "is too large (at most 2147483647 lbs)"),  # not Python's int limit
     ],
 )
 def test_bad_weights_are_refused_not_rounded(text: str, reason: str) -> None:

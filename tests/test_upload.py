@@ -544,3 +544,17 @@ def test_each_upload_sends_the_cookies_the_session_has_then(lab, tmp_path: Path)
         answer = post_image(path.read_bytes(), "001.jpeg")
     assert answer.status_code == 201
     assert answer.request.headers["Cookie"] == "AWSALB=node2"
+
+
+def test_a_state_folder_that_cannot_be_written_is_said_once(lab, run_script, images, tmp_path):
+    # The next run could not know that a killed one was sending: the user must.
+    state = tmp_path / "state-is-a-file"
+    state.write_text("")
+    result = run_script(SCRIPT, images, env={**lab.env, "XDG_STATE_HOME": str(state)})
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "this run is sending" in line]
+    assert said == [
+        "cannot write down that this run is sending (Not a directory): if it is killed, wait "
+        "60 s before running it again"
+    ]
+    assert_each_once(lab, images, NAMES)
