@@ -475,15 +475,6 @@ def image_digest(session: requests.Session, base_url: str, name: str) -> str | N
     return digest.hexdigest()
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 of a local file, to compare with ``image_digest``."""
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for chunk in iter(lambda: file.read(64 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class ServerImages:
     """What the server has in ``/media/images/``: one listing, then one GET per name asked
     that the listing has (without a listing, every name asked).
@@ -598,7 +589,8 @@ def save_known_images(path: Path, base_url: str, pictures: dict[str, dict[str, s
 # server, which may still do them after we are gone. A run started right after would
 # not see them done yet and send them again: a fruit twice, a picture stored twice. So
 # a stopped run writes down which requests had no answer yet, and until when the server
-# may still be at them (twice the slowest answer seen, plus a second); the next run
+# may still be at them (twice the slowest answer seen, plus a second, at most a read
+# timeout more than it waited); the next run
 # waits until then before it looks whether one of those was done, and sends it only if not.
 #
 # kill -9 (the OOM killer, `timeout -s KILL`) lets a run write nothing. So while a run
@@ -624,7 +616,8 @@ def unanswered_folder() -> Path:
 
 
 class MayStillArrive(Exception):
-    """A proxy answered 502/504 and the server does not have it yet: it may still be at it.
+    """No answer within the read timeout, or a proxy's 502/504, and the server does not have
+    it yet: it may still be at it.
 
     Sent again now, it could be done twice. Raised in ``awaiting_answer``, the
     request stays unanswered: the next run waits until the server must be done with
@@ -719,10 +712,10 @@ def _remove_sending() -> None:
 def _save_unanswered() -> None:
     """At a stop: the requests without an answer, and until when the server may do them."""
     now, clock = time.time(), time.monotonic()
-    _remove_sending()  # stopped, not killed: what follows says which requests, exactly
     with _unanswered_lock:
         waiting = {url: dict(keys) for url, keys in _unanswered.items() if keys}
     if not waiting:
+        _remove_sending()
         return
     left: dict[str, dict[str, float]] = {}
     for url, keys in waiting.items():
@@ -738,15 +731,19 @@ def _save_unanswered() -> None:
             _unanswered_file.append(unanswered_folder() / f"{os.getpid()}-{time.time_ns()}.json")
         write_state(_unanswered_file[0], "unanswered", left)
     except (OSError, RuntimeError, KeyError) as error:  # no state folder, a full disk
+        # sending/PID.json is kept, if it could be written: the next run waits as after a kill.
+        _sending["path"] = ""
         wait = math.ceil(max(until for keys in left.values() for until in keys.values()) - now)
         reason = getattr(error, "strerror", None) or error
         # Straight to stderr: at a stop, the logging lock may be held by the interrupted code.
         with contextlib.suppress(OSError):
             os.write(
                 sys.stderr.fileno(),
-                f"cannot write down the requests left unanswered ({reason}): the next run "
-                f"cannot know to wait for them: wait {wait} s before running again\n".encode(),
+                f"cannot write down the requests left unanswered ({reason}): wait {wait} s "
+                "before running again\n".encode(),
             )
+        return
+    _remove_sending()  # stopped, not killed: the file written says which requests, exactly
 
 
 def _unanswered_left(now: float) -> dict[str, dict[str, float]]:
@@ -827,8 +824,9 @@ def wait_if_a_killed_run_was_sending(url: str) -> None:
         )
     elif left:
         log.warning(
-            "%s left unanswered at %s by an earlier run (stopped, or told 502/504 by a "
-            "proxy) may still be with the server: waiting %.0f s before looking",
+            "%s left unanswered at %s by an earlier run (stopped, told 502/504 by a proxy, "
+            "or given no answer in time) may still be with the server: waiting %.0f s before "
+            "looking",
             plural(len(left), "request"),
             url,
             until - now,
@@ -902,17 +900,19 @@ def send_looking_first(
     """
     import requests
 
-    try:
-        response = send()
-    except requests.RequestException as error:
-        if is_there is None or not answer_lost(error):
-            raise
-        if is_there():
-            return None, "the answer was lost"
-        if answer_late(error):  # slower than the read timeout, not gone: it may still do it
-            raise MayStillArrive(f"{describe_http_error(error)}: {MAY_STILL_ARRIVE}") from None
-        log.debug("the answer was lost and it is not there: sending it once more")
-        response = send()
+    for resent in (False, True):
+        try:
+            response = send()
+            break
+        except requests.RequestException as error:
+            # Sent once more after a connection that dropped: if that drops too, it is said.
+            if is_there is None or not answer_lost(error) or resent and not answer_late(error):
+                raise
+            if is_there():
+                return None, "the answer was lost"
+            if answer_late(error):  # slower than the read timeout, not gone: it may still do it
+                raise MayStillArrive(f"{describe_http_error(error)}: {MAY_STILL_ARRIVE}") from None
+            log.debug("the answer was lost and it is not there: sending it once more")
     if response.status_code not in MAYBE_DONE or is_there is None:
         return response, ""
     problem = describe_response(response)
@@ -929,7 +929,8 @@ def post_once(
 ) -> str | None:
     """POST ``payload`` as JSON so that it is created exactly once (send_looking_first):
     None when done, else why not. Only ``201 Created`` counts. Raises CatalogError when
-    the server cannot be reached or read, MayStillArrive after a proxy's 502/504.
+    the server cannot be reached or read, MayStillArrive after a proxy's 502/504 or no
+    answer within the read timeout.
     """
     import requests
 

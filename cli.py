@@ -265,11 +265,13 @@ class LazyLogger:
 log = LazyLogger("fruit-store")
 
 
-# What a message cannot show as it is: a line break would split it, a terminal's escape
-# sequence in a file name would act on the terminal. Written as Python's repr() writes them
-# (a tab kept), and a real backslash doubled: ``a\\nb`` is a backslash and an n.
-LOG_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F) if code != ord("\t")}
-LOG_ESCAPES.update({ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r"})
+# What a message cannot show as it is: a line break would split it, a terminal's control
+# sequence in a file name would act on the terminal (C0 and C1 controls, DEL), a direction
+# override would show the rest of the line reversed. Written as Python's escapes: \n,
+# \x1b, \u202e, a tab kept, and a real backslash doubled (``a\\nb`` is not a line break).
+_CONTROLS = (*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+LOG_ESCAPES = {code: ascii(chr(code))[1:-1] for code in _CONTROLS if code != ord("\t")}
+LOG_ESCAPES[ord("\\")] = "\\\\"
 
 
 def setup_logging(args: argparse.Namespace, lazy: bool = False) -> None:

@@ -166,7 +166,8 @@ def recipient_default() -> str | None:
 
 
 class NotImported(NamedTuple):
-    """A description file whose fruit is not in the catalog, and why."""
+    """A description file and what the report says of it: why its fruit is not in the
+    catalog, or (``Report.changed``) how the catalog's is not as the file says now."""
 
     path: Path
     line: str  # "004.txt:2: what is wrong (what to do)", as the email and the PDF say it
@@ -259,8 +260,9 @@ def report_from_files(fruits: list[Description], errors: list[DescriptionError])
 
 
 def compose_body(report: Report, opening: str | None = None) -> str:
-    """The course's text exactly when every file is in the catalog with its picture; else how
-    many of how many were imported, and what was not (the first few; the PDF has them all)."""
+    """The course's text exactly when every file is in the catalog, as it says, with its
+    picture; else how many of how many were imported, and what was not (the first few; the
+    PDF has them all), then what is not as its file says now."""
     if opening is None:
         opening = BODY
         if report.files == 0:
@@ -298,7 +300,7 @@ def compose_body(report: Report, opening: str | None = None) -> str:
         ]
     if report.changed:
         lines += ["", "Imported, but not as the file says now:"]
-        lines += [item.line for item in report.changed[:BODY_MAX_PROBLEMS]]
+        lines += [item.line for item in report.changed]  # all: the PDF lists the catalog
     return "\n".join(lines) + "\n"
 
 

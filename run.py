@@ -30,6 +30,7 @@ new/descriptions/004.txt: not sent: 004.jpeg is not on the server (run supplier_
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -40,13 +41,13 @@ require("requests", "urllib3")  # one line, not a traceback, if this Python lack
 
 from catalog import (
     DEFAULT_JOBS,
+    CatalogError,
     ServerImages,
     add_jobs_argument,
     add_url_argument,
     catalog_session,
     check_catalog_url,
     endpoint,
-    file_digest,
     in_flight,
     keys_present,
     known_images_path,
@@ -72,9 +73,10 @@ from supplier_data import (
     changed_since_sent,
     fruit_key,
     fruits_by_picture,
-    is_regular_file_inside,
+    open_listed,
     other_fruit_with_picture,
     read_descriptions,
+    same_fruit,
 )
 
 
@@ -100,13 +102,11 @@ def picture_problem(fruit: Description, server: ServerImages, images: Path) -> s
         return f"cannot tell whether the server has its picture {name} ({error})"
     if there is None:
         return f"{name} is not on the server (run supplier_image_upload.py)"
-    local = images / name
     try:
         # Not a FIFO that would hang, nor a link out of the folder.
-        if not is_regular_file_inside(local, images):
-            return None  # nothing to compare with: the server's picture is the one
-        here = file_digest(local)
-    except OSError:
+        with open_listed(images / name) as local:
+            here = hashlib.sha256(local.read()).hexdigest()
+    except OSError:  # none here (or not one to read): the server's picture is the one
         return None
     if here != there:
         return (
@@ -141,7 +141,7 @@ def not_in_catalog(
     pictures = fruits_by_picture(present)
     todo, there, conflicts = [], 0, 0
     for fruit in fruits:
-        if any(entry[1] == fruit.name for entry in pictures.get(fruit.image_name, ())):
+        if same_fruit(fruit, pictures):
             there += 1
             if changed := changed_since_sent(fruit, pictures):
                 log.warning("%s: %s: not sent again (%s)", fruit.path, changed, CHANGE_IT)
@@ -182,7 +182,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(fruit.as_json(), ensure_ascii=False))
             return finish(len(fruits), 0, len(errors), "fruits", dry_run=True)
         todo, skipped, conflicts = not_in_catalog(fruits, present)
-        server = ServerImages(session, base, record=known_images_path())
+        try:
+            server = ServerImages(session, base, record=known_images_path())
+        except CatalogError as error:  # its listing of the pictures is a server error
+            log.error("%s", error)
+            return EXIT_SOME_FAILED
         todo, held = check_pictures(todo, server, args.folder.parent / "images", args.jobs)
         failed = held + conflicts + len(errors)
 

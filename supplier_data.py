@@ -86,16 +86,6 @@ def is_inside(path: Path, root: str) -> bool:
     return os.path.commonpath([root, os.path.realpath(path)]) == root
 
 
-def is_regular_file_inside(path: Path, folder: Path) -> bool:
-    """A regular file, inside ``folder`` once links are followed; False, quietly, if not
-    (missing, a FIFO, a link out): for a file looked at by name, not listed."""
-    try:
-        regular = stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
-    return regular and is_inside(path, os.path.realpath(folder))
-
-
 def is_readable_file(path: Path, root: str) -> bool:
     """Is ``path`` a regular file inside the folder ``root`` (a real path)? Warns for bad links."""
     link = path.is_symlink()
@@ -120,7 +110,8 @@ class NotInFolder(OSError):
 
 
 def open_listed(path: Path) -> BinaryIO:
-    """Open a file supplier_files listed, for reading, as it is now (NotInFolder if not).
+    """Open a file of the supplier's folder, listed by supplier_files or named (run.py's
+    local picture), for reading, as it is now (NotInFolder if not one to read).
 
     It may have been replaced since it was listed: by a link out of the folder (followed,
     a private file would be sent to the catalog) or by a FIFO (the run would wait for a
@@ -213,12 +204,17 @@ def fruits_by_picture(entries: Iterable[tuple]) -> dict[object, set[tuple]]:
     return pictures
 
 
+def same_fruit(fruit: Description, pictures: dict[object, set[tuple]]) -> list[tuple]:
+    """The catalog's fruits (catalog_entry) of ``fruit``'s name with its picture, sorted."""
+    return sorted((e for e in pictures.get(fruit.image_name, ()) if e[1] == fruit.name), key=str)
+
+
 def other_fruit_with_picture(fruit: Description, pictures: dict[object, set[tuple]]) -> str:
     """Why ``fruit`` cannot go in the catalog: another fruit of it, by another name, shows
     the same picture (the file was renamed after it was sent, or an earlier delivery used
     the name); "" when none does."""
     others = pictures.get(fruit.image_name, set())
-    if not others or any(entry[1] == fruit.name for entry in others):
+    if not others or same_fruit(fruit, pictures):
         return ""
     _, name, weight, _ = sorted(others, key=str)[0]
     return (
@@ -235,7 +231,7 @@ def changed_since_sent(fruit: Description, pictures: dict[object, set[tuple]]) -
     """How the catalog's ``fruit`` (its name, its picture) is not as its file says now: a
     weight or description changed since it was sent, which the catalog's API cannot
     change; "" when it is as the file says, or not there."""
-    same = sorted((e for e in pictures.get(fruit.image_name, ()) if e[1] == fruit.name), key=str)
+    same = same_fruit(fruit, pictures)
     if not same or catalog_entry(fruit.as_json()) in same:
         return ""
     return f"the catalog's {fruit.name} ({same[0][2]} lbs) is not as this file says now"
@@ -414,8 +410,9 @@ def decode_text(path: Path, data: bytes) -> str:
         bad = error.start
     line = data.count(b"\n", 0, bad) + 1
     # Letters written as UTF-8 elsewhere in the file (a line pasted from another one): read
-    # as Windows-1252, "Açaí" would be "AÃ§aÃ­", in the catalog for good.
-    if any(char >= "\x80" for char in data.decode("utf-8", "ignore")):
+    # as Windows-1252, "Açaí" would be "AÃ§aÃ­", in the catalog for good. Only letters
+    # Windows-1252 has count: "é»" in it (E9 A0 BB) is a Chinese letter in UTF-8.
+    if any(_in_cp1252(char) for char in data.decode("utf-8", "ignore") if char >= "\x80"):
         raise DescriptionError(
             path,
             line,
@@ -433,6 +430,14 @@ def decode_text(path: Path, data: bytes) -> str:
         ) from None
     log.debug("%s: not UTF-8, read as Windows-1252", path)
     return text
+
+
+def _in_cp1252(char: str) -> bool:
+    try:
+        char.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def split_lines(text: str) -> list[str]:

@@ -169,6 +169,13 @@ def test_bytes_that_are_no_text_are_an_error_with_their_line(tmp_path: Path) -> 
     assert "0x81" in error.message and "UTF-8" in error.message
 
 
+def test_french_quotes_in_windows_1252_are_not_taken_for_utf8(tmp_path: Path) -> None:
+    # "é", a no-break space, "»" (E9 A0 BB) happens to be a Chinese letter in UTF-8.
+    description = "Le fruit «\xa0très sucré\xa0» du verger."
+    data = f"Reine-claude\n5 lbs\n{description}\n".encode("cp1252")
+    assert read_description(write(tmp_path, "001.txt", data)).description == description
+
+
 def test_one_windows_1252_byte_in_a_utf8_file_is_an_error_with_its_line(tmp_path: Path) -> None:
     # Read as Windows-1252, the name would be "AÃ§aÃ­" in the catalog, which cannot change it.
     data = "Açaí\n5 lbs\nFrom Brazil,\n".encode() + b"caf\xe9 style.\n"

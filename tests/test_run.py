@@ -232,10 +232,34 @@ def test_a_504_whose_wait_cannot_be_written_down_says_so_in_one_line(
     assert_no_traceback(result)
     last = result.stderr.splitlines()[-1]
     assert re.fullmatch(
-        r"cannot write down the requests left unanswered \(Not a directory\): the next run "
-        r"cannot know to wait for them: wait \d+ s before running again",
+        r"cannot write down the requests left unanswered \(Not a directory\): wait \d+ s "
+        r"before running again",
         last,
     ), result.stderr
+
+
+def test_a_504_whose_wait_cannot_be_written_down_is_still_waited_for(
+    start_lab, tmp_path, run_script
+):
+    # A full disk, say, for unanswered/ only: the run's sending/ file is kept, and the next
+    # run waits for the server as after a kill -9, then looks.
+    lab = start_lab()
+    folder = write_descriptions(tmp_path / "descriptions", fruity(1), lab)
+    state = tmp_path / "state"
+    (state / "fruit-store").mkdir(parents=True)
+    (state / "fruit-store" / "unanswered").write_text("")
+    env = {**lab.env, "XDG_STATE_HOME": str(state)}
+    lab.set_faults(gateway_rate=1.0)
+    first = run_script("run.py", folder, env=env)
+    assert "cannot write down the requests left unanswered" in first.stderr
+    lab.set_faults(gateway_rate=0)
+
+    again = run_script("run.py", folder, env=env)
+
+    assert again.returncode == 0, again.stderr
+    assert "waiting" in again.stderr.splitlines()[0]
+    assert len(posts(lab)) == 1
+    assert_each_once(lab, 1)
 
 
 def test_a_file_renamed_while_its_504_is_pending_waits_and_is_refused(
@@ -550,7 +574,8 @@ def test_a_file_changed_after_it_was_sent_is_not_sent_as_a_second_fruit(lab, tmp
 
 def test_a_file_name_with_a_line_break_is_named_on_one_line(lab, tmp_path, run_script):
     # A line break, a real backslash and an n, a terminal escape that would clear the screen.
-    names = ["bad\nname.txt", "bad\\nname.txt", "clear\x1b[2J.txt"]
+    # And a direction override, which would show the rest of the line reversed.
+    names = ["bad\nname.txt", "bad\\nname.txt", "clear\x1b[2J.txt", "evil\u202etxt.exe.txt"]
     folder = write_descriptions(tmp_path / "descriptions", dict.fromkeys(names, "Fig\nheavy\nx\n"))
 
     result = run_script("run.py", folder, env=lab.env)
@@ -561,5 +586,6 @@ def test_a_file_name_with_a_line_break_is_named_on_one_line(lab, tmp_path, run_s
         f"{folder}/bad\\nname.txt{why}",
         f"{folder}/bad\\\\nname.txt{why}",
         f"{folder}/clear\\x1b[2J.txt{why}",
-        "0 fruits done, 0 skipped, 3 failed",
+        f"{folder}/evil\\u202etxt.exe.txt{why}",
+        "0 fruits done, 0 skipped, 4 failed",
     ]
