@@ -126,7 +126,7 @@ def open_listed(path: Path) -> BinaryIO:
         except OSError:  # no /proc: the name, looked at once more
             opened = os.path.realpath(path)
         root = os.path.realpath(Path(path).parent)
-        if not is_inside(Path(opened), root):
+        if os.path.commonpath([root, opened]) != root:  # both real paths already
             raise NotInFolder(errno.EPERM, f"it is now a link to {opened}, outside {root}")
         return open(fd, "rb")
     except BaseException:
