@@ -642,6 +642,9 @@ def awaiting_answer(url: str, key: str) -> Iterator[None]:
         raise
     except MayStillArrive:
         left = True
+        with _unanswered_lock:  # the slowest answer is now this one, which has not come yet
+            _answers["slowest"] = max(_answers["slowest"], time.monotonic() - _unanswered[url][key])
+            _write_sending()  # for the next run, should unanswered/ not be written
         _save_unanswered_at_exit()
         raise
     finally:
@@ -906,7 +909,7 @@ def send_looking_first(
             break
         except requests.RequestException as error:
             # Sent once more after a connection that dropped: if that drops too, it is said.
-            if is_there is None or not answer_lost(error) or resent and not answer_late(error):
+            if is_there is None or not answer_lost(error) or (resent and not answer_late(error)):
                 raise
             if is_there():
                 return None, "the answer was lost"

@@ -410,13 +410,15 @@ def decode_text(path: Path, data: bytes) -> str:
         bad = error.start
     line = data.count(b"\n", 0, bad) + 1
     # Letters written as UTF-8 elsewhere in the file (a line pasted from another one): read
-    # as Windows-1252, "Açaí" would be "AÃ§aÃ­", in the catalog for good. Only letters
-    # Windows-1252 has count: "é»" in it (E9 A0 BB) is a Chinese letter in UTF-8.
-    if any(_in_cp1252(char) for char in data.decode("utf-8", "ignore") if char >= "\x80"):
+    # as Windows-1252, "Açaí" would be "AÃ§aÃ­", in the catalog for good. In Windows-1252
+    # text, bytes that happen to be UTF-8 (E9 A0 BB, "é »") are rarer than those that are not.
+    text = data.decode("utf-8", "surrogateescape")  # each byte that is not UTF-8: U+DCxx
+    not_utf8 = sum("\udc80" <= char <= "\udcff" for char in text)
+    if sum(char >= "\x80" for char in text) - not_utf8 >= not_utf8:
         raise DescriptionError(
             path,
             line,
-            f"byte 0x{data[bad]:02x} is not UTF-8, though the rest of the file is: save the "
+            f"byte 0x{data[bad]:02x} is not UTF-8, though most of the file is: save the "
             "file as UTF-8",
         )
     try:
@@ -430,14 +432,6 @@ def decode_text(path: Path, data: bytes) -> str:
         ) from None
     log.debug("%s: not UTF-8, read as Windows-1252", path)
     return text
-
-
-def _in_cp1252(char: str) -> bool:
-    try:
-        char.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def split_lines(text: str) -> list[str]:

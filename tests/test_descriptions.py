@@ -176,13 +176,14 @@ def test_french_quotes_in_windows_1252_are_not_taken_for_utf8(tmp_path: Path) ->
     assert read_description(write(tmp_path, "001.txt", data)).description == description
 
 
-def test_one_windows_1252_byte_in_a_utf8_file_is_an_error_with_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["Açaí", "Jabłko", "Μήλο", "苹果"])
+def test_one_windows_1252_byte_in_a_utf8_file_is_an_error_with_its_line(tmp_path, name) -> None:
     # Read as Windows-1252, the name would be "AÃ§aÃ­" in the catalog, which cannot change it.
-    data = "Açaí\n5 lbs\nFrom Brazil,\n".encode() + b"caf\xe9 style.\n"
+    data = f"{name}\n5 lbs\nFrom afar,\n".encode() + b"caf\xe9 style.\n"
     error = error_of(write(tmp_path, "006.txt", data))
     assert (error.line, error.message) == (
         4,
-        "byte 0xe9 is not UTF-8, though the rest of the file is: save the file as UTF-8",
+        "byte 0xe9 is not UTF-8, though most of the file is: save the file as UTF-8",
     )
 
 

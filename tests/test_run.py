@@ -435,6 +435,9 @@ def test_no_answer_in_the_read_timeout_is_not_sent_again(start_lab, tmp_path, sh
         "no answer in 0.3 s: not in the catalog yet, but the server may still be at it: the "
         "next run waits for it, then looks before sending"
     )
+    # Should unanswered/ not be written, the next run waits for so slow a server all the same.
+    sending = catalog.read_state(catalog._sending["path"], "sending", "sending")
+    assert sending["slowest"] >= 0.3
     catalog._save_unanswered()  # as at the run's exit: the next run waits for the server
     [until] = catalog._unanswered_left(time.time())[endpoint(lab.url, "fruits")].values()
     assert until > time.time() + 0.1  # a read timeout more than it waited, not already past
