@@ -314,9 +314,8 @@ def answer_lost(error: Exception) -> bool:
         return False
     if isinstance(error, (requests.ConnectTimeout, requests.exceptions.SSLError)):
         return False
-    reason = getattr(error.args[0], "reason", None) if error.args else None
     # NewConnectionError (refused, unknown host) is a ConnectTimeoutError in urllib3 2.
-    return not isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
+    return not isinstance(_urllib3_reason(error), urllib3.exceptions.ConnectTimeoutError)
 
 
 def answer_late(error: Exception) -> bool:
@@ -326,10 +325,14 @@ def answer_late(error: Exception) -> bool:
     import requests
     import urllib3
 
-    reason = getattr(error.args[0], "reason", None) if error.args else None
     return isinstance(error, requests.ReadTimeout) or isinstance(
-        reason, urllib3.exceptions.ReadTimeoutError
+        _urllib3_reason(error), urllib3.exceptions.ReadTimeoutError
     )
+
+
+def _urllib3_reason(error: Exception) -> object:
+    """What urllib3's MaxRetryError, inside requests' error, says went wrong (or None)."""
+    return getattr(error.args[0], "reason", None) if error.args else None
 
 
 # --- what the catalog has --------------------------------------------------------------------
@@ -407,8 +410,8 @@ def listed_images(session: requests.Session, base_url: str) -> dict[str, str] | 
             f"cannot reach the catalog at {base_url}/: {describe_http_error(error)}: "
             "is the service running? Check --url or CATALOG_URL"
         ) from None
-    if response.status_code >= 500:  # after the session's retries: asking image by image
-        # would wait as long for each
+    # After the session's retries: asked image by image instead, each would wait as long.
+    if response.status_code >= 500:
         raise CatalogError(
             f"cannot read the catalog's pictures at {url}: {describe_response(response)}; "
             "try again later"
@@ -590,8 +593,8 @@ def save_known_images(path: Path, base_url: str, pictures: dict[str, dict[str, s
 # not see them done yet and send them again: a fruit twice, a picture stored twice. So
 # a stopped run writes down which requests had no answer yet, and until when the server
 # may still be at them (twice the slowest answer seen, plus a second, at most a read
-# timeout more than it waited); the next run
-# waits until then before it looks whether one of those was done, and sends it only if not.
+# timeout more than it waited); the next run waits until then before it looks whether
+# one of those was done, and sends it only if not.
 #
 # kill -9 (the OOM killer, `timeout -s KILL`) lets a run write nothing. So while a run
 # sends, a file of its own says to which URLs and how slow the answers are
@@ -898,8 +901,8 @@ def send_looking_first(
     it is sent once more; that second answer is the one returned, or its error raised.
     No answer within the read timeout, or a proxy's 502/504, says the server was slow: if
     it does not have it yet, it may still be at it, so it is not sent again
-    (MayStillArrive). ``is_there`` None (--force: the
-    server is not asked): the answer, or the error, as it comes.
+    (MayStillArrive). ``is_there`` None (--force: the server is not asked): the answer,
+    or the error, as it comes.
     """
     import requests
 

@@ -106,7 +106,7 @@ def is_readable_file(path: Path, root: str) -> bool:
 
 
 class NotInFolder(OSError):
-    """A file supplier_files listed that is, when opened, no longer one to read."""
+    """A supplier's file that is, when opened, no longer one to read (open_listed)."""
 
 
 def open_listed(path: Path) -> BinaryIO:
@@ -391,8 +391,8 @@ def same_image_name(fruits: list[Description]) -> dict[str, list[Description]]:
 
 
 def decode_text(path: Path, data: bytes) -> str:
-    """UTF-8 text (a BOM is dropped), else Windows-1252 text if no letter of it is UTF-8, else
-    a DescriptionError.
+    """UTF-8 text (a BOM is dropped), else Windows-1252 text unless most of its non-ASCII
+    bytes are UTF-8 (a stray byte in a UTF-8 file), else a DescriptionError.
 
     For every text file a supplier or a customer writes (descriptions, lab 2's reviews).
 
